@@ -1,0 +1,3 @@
+"""SecureSubmit: document incidents offline and deliver them safely to trusted partners."""
+
+__version__ = "0.1.0"

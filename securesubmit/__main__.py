@@ -1,0 +1,5 @@
+"""``python -m securesubmit``."""
+
+from securesubmit.cli import run
+
+run()

@@ -1,0 +1,790 @@
+"""The command line: parse arguments, call the service, print. No logic of its own.
+
+Results go to stdout, messages to stderr. Every user error is one ``error:`` line (and a
+``hint:`` line where useful) with the exit code documented in securesubmit.errors. Textual
+is never imported here unless the app is started, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from securesubmit import __version__
+from securesubmit.errors import (
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    NotFound,
+    Refused,
+    SecureSubmitError,
+)
+
+EXIT_INTERRUPTED = 130
+MAX_PASSPHRASE_BYTES = 4096
+MAX_JSON_INPUT = 4 * 1024 * 1024
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- passphrases ------------------------------------------------------------------------
+
+
+def _read_secret_line(source: str, opener: Callable[[], Any]) -> str:
+    try:
+        with opener() as handle:
+            data = handle.read(MAX_PASSPHRASE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the passphrase from {source}: {exc.strerror}") from None
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"the passphrase from {source} is not UTF-8") from None
+    if len(data) > MAX_PASSPHRASE_BYTES:
+        raise InputError(f"the passphrase from {source} is too long")
+    line: str = data.split("\n", 1)[0].rstrip("\r")
+    if not line:
+        raise InputError(f"the passphrase from {source} is empty")
+    return line
+
+
+def _from_fd(fd: int) -> Callable[[], Any]:
+    return lambda: os.fdopen(fd, "rb", closefd=False)
+
+
+def _prompt(text: str) -> str:
+    if not sys.stdin.isatty():
+        raise InputError(
+            "no passphrase was given and there is no terminal to ask for one",
+            hint="use --passphrase-fd N or SECURESUBMIT_PASSPHRASE_FILE in scripts",
+        )
+    try:
+        return getpass.getpass(text)
+    except EOFError:
+        raise InputError("no passphrase was given") from None
+
+
+def read_passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
+    """From --passphrase-fd, else SECURESUBMIT_PASSPHRASE_FILE, else a no-echo prompt."""
+    if getattr(args, "passphrase_fd", None) is not None:
+        return _read_secret_line(
+            f"file descriptor {args.passphrase_fd}", _from_fd(args.passphrase_fd)
+        )
+    env = os.environ.get("SECURESUBMIT_PASSPHRASE_FILE")
+    if env:
+        return _read_secret_line(env, lambda: open(env, "rb"))
+    return _prompt(prompt)
+
+
+def read_new_passphrase(args: argparse.Namespace, *, env: str, fd_attr: str) -> str:
+    """A new passphrase: from its fd or file for scripts, else asked twice."""
+    fd = getattr(args, fd_attr, None)
+    if fd is not None:
+        return _read_secret_line(f"file descriptor {fd}", _from_fd(fd))
+    path = os.environ.get(env)
+    if path:
+        return _read_secret_line(path, lambda: open(path, "rb"))
+    first = _prompt("New passphrase: ")
+    second = _prompt("Repeat the new passphrase: ")
+    if first != second:
+        raise InputError("the two passphrases differ; nothing was changed")
+    return first
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _vault_path(args: argparse.Namespace) -> Path:
+    from securesubmit.core.service import default_vault_path
+
+    return Path(args.vault).expanduser() if args.vault else default_vault_path()
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from securesubmit.core.service import unlock_vault
+    from securesubmit.core.vault import Vault
+
+    path = _vault_path(args)
+    # Fail on a missing or busy vault before asking for a passphrase.
+    Vault.open(path).close()
+    return unlock_vault(path, read_passphrase(args))
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _confirm(args: argparse.Namespace, question: str, expected: str) -> None:
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused("this needs a confirmation", hint="add --yes to confirm in a script")
+    answer = input(f"{question} Type {expected!r} to confirm: ")
+    if answer.strip() != expected:
+        raise Refused("not confirmed; nothing was changed")
+
+
+def _kdf_from_args(args: argparse.Namespace) -> Any:
+    from securesubmit.core import crypto
+
+    memory = getattr(args, "kdf_memory_mib", None)
+    iterations = getattr(args, "kdf_iterations", None)
+    if memory is None and iterations is None:
+        return None
+    memory_kib = int(memory if memory is not None else crypto.MIN_MEMORY_KIB // 1024) * 1024
+    if memory_kib < crypto.MIN_MEMORY_KIB and os.environ.get("SECURESUBMIT_ALLOW_WEAK_KDF") != "1":
+        raise InputError(
+            f"the key derivation needs at least {crypto.MIN_MEMORY_KIB // 1024} MiB of memory",
+            hint="weaker settings are for tests only (SECURESUBMIT_ALLOW_WEAK_KDF=1)",
+        )
+    return crypto.KdfParams(
+        memory_kib=max(memory_kib, 64),
+        iterations=iterations or 1,
+        lanes=1 if memory_kib < 1024 else 4,
+    )
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from securesubmit.core.service import check_new_passphrase, create_vault
+
+    path = _vault_path(args)
+    if path.exists():
+        from securesubmit.errors import VaultExists
+
+        raise VaultExists(f"a vault already exists at {path}")
+    kdf = _kdf_from_args(args)
+    passphrase = (
+        read_passphrase(args, "New passphrase: ")
+        if (args.passphrase_fd is not None or os.environ.get("SECURESUBMIT_PASSPHRASE_FILE"))
+        else read_new_passphrase(args, env="SECURESUBMIT_PASSPHRASE_FILE", fd_attr="passphrase_fd")
+    )
+    check_new_passphrase(passphrase)
+    if kdf is None:
+        print("Measuring this computer to choose the key-derivation cost…", file=sys.stderr)
+    session = create_vault(
+        path,
+        passphrase,
+        name=args.name or "",
+        organisation=args.organisation or "",
+        role=args.role,
+        kdf=kdf,
+        max_failed=args.max_failed_unlocks,
+    )
+    with session:
+        info = session.info()
+    if args.json:
+        _print_json({"vault": str(path), "role": info.role, "age_recipient": info.age_recipient})
+    else:
+        print(f"Created a {info.role} vault at {path}")
+        print("If you forget the passphrase, nothing in this vault can be recovered.")
+        print(
+            f"After {args.max_failed_unlocks} wrong passphrases in a row "
+            "the vault destroys its keys."
+        )
+    return EXIT_OK
+
+
+def cmd_vault_info(args: argparse.Namespace) -> int:
+    from securesubmit.core.service import read_locked_info
+
+    path = _vault_path(args)
+    locked = read_locked_info(path)
+    data: dict[str, Any] = {
+        "path": str(path),
+        "size_bytes": locked.size_bytes,
+        "schema_version": locked.schema_version,
+        "keyslots": locked.keyslots,
+        "failed_unlocks": locked.failed_unlocks,
+        "max_failed_unlocks": locked.max_failed_unlocks,
+        "kdf": None
+        if locked.kdf is None
+        else {
+            "algorithm": "argon2id",
+            "memory_mib": locked.kdf.memory_kib / 1024,
+            "iterations": locked.kdf.iterations,
+            "lanes": locked.kdf.lanes,
+        },
+    }
+    if args.unlock:
+        with _session(args) as session:
+            info = session.info()
+            data.update(
+                role=info.role,
+                name=info.name,
+                organisation=info.organisation,
+                age_recipient=info.age_recipient,
+                drafts=info.drafts,
+            )
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    print(f"vault:           {data['path']}")
+    print(f"size:            {data['size_bytes']} bytes")
+    print(f"schema version:  {data['schema_version']}")
+    print(f"key slots:       {data['keyslots']}" + ("  (destroyed)" if not locked.keyslots else ""))
+    if data["kdf"]:
+        k = data["kdf"]
+        print(f"key derivation:  Argon2id, {k['memory_mib']:g} MiB, {k['iterations']} pass(es)")
+    print(f"failed unlocks:  {data['failed_unlocks']} of {data['max_failed_unlocks']} allowed")
+    if args.unlock:
+        print(f"role:            {data['role']}")
+        print(f"name:            {data['name'] or '-'}")
+        print(f"organisation:    {data['organisation'] or '-'}")
+        print(f"age recipient:   {data['age_recipient']}")
+        print(f"drafts:          {data['drafts']}")
+    return EXIT_OK
+
+
+def cmd_passphrase_change(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        new = read_new_passphrase(
+            args, env="SECURESUBMIT_NEW_PASSPHRASE_FILE", fd_attr="new_passphrase_fd"
+        )
+        session.change_passphrase(new, kdf=_kdf_from_args(args))
+    print("Passphrase changed.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _report_values(args: argparse.Namespace, *, for_edit: bool) -> dict[str, Any]:
+    from securesubmit.core.models import parse_person
+
+    values: dict[str, Any] = {}
+    if args.from_json:
+        values.update(_load_json_object(args.from_json))
+    simple = {
+        "title": args.title,
+        "category": args.category,
+        "template": args.template,
+        "incident_date": args.date,
+        "country": args.country,
+        "place": args.place,
+        "language": args.language,
+    }
+    values.update({k: v for k, v in simple.items() if v is not None})
+    if args.approximate is not None:
+        values["date_approximate"] = args.approximate
+    if args.description is not None:
+        values["description"] = args.description
+    if args.description_file is not None:
+        from securesubmit.core.fs import read_limited
+
+        raw = read_limited(Path(args.description_file), MAX_JSON_INPUT, "the description file")
+        try:
+            values["description"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the description file is not UTF-8 text") from None
+    if args.person:
+        values["people"] = [parse_person(p) for p in args.person]
+    if args.source:
+        values["sources"] = list(args.source)
+    if args.tag:
+        values["tags"] = list(args.tag)
+    if args.field:
+        fields: dict[str, str] = {}
+        for item in args.field:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise InputError(f"--field takes key=value, not {item!r}")
+            fields[key.strip()] = value
+        values["fields"] = fields
+    return values
+
+
+def _load_json_object(source: str) -> dict[str, Any]:
+    from securesubmit.core.fs import read_limited
+
+    raw = (
+        sys.stdin.buffer.read(MAX_JSON_INPUT + 1)
+        if source == "-"
+        else read_limited(Path(source), MAX_JSON_INPUT, "the JSON file")
+    )
+    if len(raw) > MAX_JSON_INPUT:
+        raise InputError("the JSON input is too large")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"the JSON input is not valid: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError("the JSON input must be an object of report fields")
+    return value
+
+
+def _interactive_report() -> dict[str, Any]:
+    from securesubmit.core.models import CATEGORIES, COUNTRIES, TEMPLATES
+
+    print("New report (empty answers are skipped; the report stays a draft).", file=sys.stderr)
+    names = list(TEMPLATES)
+    for i, key in enumerate(names, 1):
+        print(f"  {i}. {TEMPLATES[key].title}", file=sys.stderr)
+    print(f"  {len(names) + 1}. no template", file=sys.stderr)
+    choice = input("Template number: ").strip()
+    values: dict[str, Any] = {}
+    if choice.isdigit() and 1 <= int(choice) <= len(names):
+        template = TEMPLATES[names[int(choice) - 1]]
+        values["template"] = template.id
+        values["category"] = template.category
+    else:
+        values["category"] = input(f"Category ({', '.join(CATEGORIES)}): ").strip()
+    values["title"] = input("Title: ").strip()
+    for key, prompt in (
+        ("incident_date", "Date of the incident (YYYY, YYYY-MM or YYYY-MM-DD): "),
+        ("country", f"Country ({', '.join(COUNTRIES)}): "),
+        ("place", "Place: "),
+        ("description", "What happened (one paragraph): "),
+    ):
+        answer = input(prompt).strip()
+        if answer:
+            values[key] = answer
+    template_id = values.get("template")
+    if template_id:
+        fields = {}
+        for tfield in TEMPLATES[template_id].fields:
+            answer = input(f"{tfield.label}{' (' + tfield.help + ')' if tfield.help else ''}: ")
+            if answer.strip():
+                fields[tfield.key] = answer.strip()
+        values["fields"] = fields
+    return values
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from securesubmit.core.models import missing_required
+
+    data = asdict(report)
+    data["missing_required"] = missing_required(report)
+    return data
+
+
+def cmd_report_new(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        values = _report_values(args, for_edit=False)
+        if "title" not in values and not args.from_json:
+            if not sys.stdin.isatty():
+                raise InputError("a report needs a title", hint="give --title or --from-json")
+            values.update(_interactive_report())
+        report = session.create_report(**values)
+    if args.json:
+        _print_json(_report_dict(report))
+    else:
+        print(report.id)
+        print(f"Saved draft {report.id[:8]}: {report.title}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report_edit(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        values = _report_values(args, for_edit=True)
+        if not values:
+            raise InputError("nothing to change", hint="give the fields to change, e.g. --title")
+        report = session.update_report(args.id, **values)
+    if args.json:
+        _print_json(_report_dict(report))
+    else:
+        print(f"Saved draft {report.id[:8]}: {report.title}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report_list(args: argparse.Namespace) -> int:
+    from securesubmit.core.models import CATEGORIES
+
+    with _session(args) as session:
+        reports = session.list_reports()
+    if args.json:
+        _print_json([_report_dict(r) for r in reports])
+        return EXIT_OK
+    if not reports:
+        print("No reports yet. Start one with: securesubmit report new", file=sys.stderr)
+        return EXIT_OK
+    print(f"{'ID':8}  {'STATUS':7}  {'DATE':10}  {'CATEGORY':32}  TITLE")
+    for r in reports:
+        print(
+            f"{r.id[:8]}  {r.status:7}  {r.incident_date or '-':10}  "
+            f"{CATEGORIES.get(r.category, r.category)[:32]:32}  {r.title}"
+        )
+    return EXIT_OK
+
+
+def cmd_report_show(args: argparse.Namespace) -> int:
+    from securesubmit.core.models import CATEGORIES, COUNTRIES, TEMPLATES, missing_required
+
+    with _session(args) as session:
+        report = session.get_report(args.id)
+    if args.json:
+        _print_json(_report_dict(report))
+        return EXIT_OK
+    template = TEMPLATES.get(report.template)
+    lines = [
+        f"id:          {report.id}",
+        f"status:      {report.status}",
+        f"title:       {report.title}",
+        f"category:    {CATEGORIES.get(report.category, report.category)}",
+        f"template:    {template.title if template else '-'}",
+        f"date:        {report.incident_date or '-'}"
+        + (" (approximate)" if report.date_approximate else ""),
+        f"country:     {COUNTRIES.get(report.country, report.country) or '-'}",
+        f"place:       {report.place or '-'}",
+        f"language:    {report.language}",
+        f"created:     {report.created}",
+        f"updated:     {report.updated}",
+    ]
+    if template:
+        for tfield in template.fields:
+            lines.append(f"{tfield.label}: {report.fields.get(tfield.key, '') or '-'}")
+    for person in report.people:
+        flags = ", ".join(
+            x
+            for x, on in (("sensitive", person.sensitive), ("organisation", person.organisation))
+            if on
+        )
+        lines.append(
+            f"involved:    {person.name}"
+            + (f" ({person.role})" if person.role else "")
+            + (f" [{flags}]" if flags else "")
+        )
+    lines += [f"source:      {s}" for s in report.sources]
+    if report.tags:
+        lines.append(f"tags:        {', '.join(report.tags)}")
+    lines += ["", report.description or "(no description)"]
+    missing = missing_required(report)
+    if missing:
+        lines += ["", "still missing: " + ", ".join(missing)]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_report_delete(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        report = session.get_report(args.id)
+        _confirm(args, f"Delete draft {report.id[:8]} for good?", "delete")
+        session.delete_report(report.id)
+    print(f"Deleted draft {report.id[:8]}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report_templates(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from securesubmit.core.models import TEMPLATES
+
+    if args.json:
+        _print_json([asdict(t) for t in TEMPLATES.values()])
+        return EXIT_OK
+    for template in TEMPLATES.values():
+        print(f"{template.id}  ({template.category}): {template.title}")
+        for tfield in template.fields:
+            required = " (required)" if tfield.required else ""
+            print(f"    --field {tfield.key}=…   {tfield.label}{required}")
+    return EXIT_OK
+
+
+def cmd_panic(args: argparse.Namespace) -> int:
+    from securesubmit.core.service import panic
+
+    path = _vault_path(args)
+    if not path.exists():
+        raise NotFound(f"no vault at {path}")
+    _confirm(args, f"Destroy the vault at {path}? It can never be opened again.", "destroy")
+    panic(path)
+    print("The vault's keys were destroyed and its file removed.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    try:
+        from securesubmit.tui.app import run_app  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        run_app = None
+    if run_app is None:
+        print("The terminal app is not part of this version yet. Try:", file=sys.stderr)
+        print("  securesubmit init          create a vault", file=sys.stderr)
+        print("  securesubmit report new   write a report", file=sys.stderr)
+        print("  securesubmit --help       everything else", file=sys.stderr)
+        return EXIT_OK
+    return int(run_app(_vault_path(args), language=args.lang))
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        print(f"hint: run '{self.prog} --help' to see how it is used", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _common(json_output: bool = False) -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--vault",
+        metavar="PATH",
+        help="vault file (default: $SECURESUBMIT_VAULT or the user data folder)",
+    )
+    common.add_argument(
+        "--passphrase-fd",
+        type=int,
+        metavar="N",
+        help="read the passphrase from file descriptor N (for scripts)",
+    )
+    if json_output:
+        common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return common
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title")
+    parser.add_argument("--template", help="press-freedom, repression or environment-info")
+    parser.add_argument("--category", help="media, repression, environment or other")
+    parser.add_argument("--date", help="incident date: YYYY, YYYY-MM or YYYY-MM-DD")
+    parser.add_argument(
+        "--approximate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the date is approximate",
+    )
+    parser.add_argument("--country", help="KZ, KG, TJ, TM, UZ or other")
+    parser.add_argument("--place")
+    parser.add_argument("--description")
+    parser.add_argument("--description-file", metavar="FILE")
+    parser.add_argument(
+        "--person",
+        action="append",
+        metavar="NAME[;ROLE][;sensitive][;org]",
+        help="a person or organisation involved (repeatable)",
+    )
+    parser.add_argument("--source", action="append", help="a source (repeatable)")
+    parser.add_argument("--tag", action="append", help="a tag (repeatable)")
+    parser.add_argument(
+        "--field", action="append", metavar="KEY=VALUE", help="a template field (repeatable)"
+    )
+    parser.add_argument(
+        "--language", help="language of the report: en, ru, kk, ky, tg, tk, uz, other"
+    )
+    parser.add_argument(
+        "--from-json", metavar="FILE", help="read the fields from a JSON object ('-' for stdin)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="securesubmit",
+        description="Document incidents offline and deliver them, sealed, to trusted partners.\n"
+        "Run without a command to start the terminal app.",
+        epilog="example:\n  securesubmit init --name 'Aigerim'\n"
+        "  securesubmit report new --template repression",
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"securesubmit {__version__}")
+    parser.add_argument(
+        "--vault",
+        dest="vault_global",
+        metavar="PATH",
+        help="vault file (also accepted after the command)",
+    )
+    parser.add_argument("--lang", help="language of the app: en or ru")
+    parser.set_defaults(handler=cmd_app)
+    nouns = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    def leaf(
+        sub: Any,
+        name: str,
+        handler: Handler,
+        help_text: str,
+        example: str,
+        json_output: bool = False,
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            parents=[_common(json_output)],
+            formatter_class=fmt,
+        )
+        p.set_defaults(handler=handler)
+        return p
+
+    p = leaf(
+        nouns,
+        "init",
+        cmd_init,
+        "create a new vault",
+        "securesubmit init --name 'Aigerim' --role reporter",
+        json_output=True,
+    )
+    p.add_argument("--name", help="your name or pseudonym, as partners will see it")
+    p.add_argument("--organisation", help="your organisation (optional)")
+    p.add_argument("--role", choices=("reporter", "coordinator"), default="reporter")
+    p.add_argument(
+        "--max-failed-unlocks",
+        type=int,
+        default=10,
+        metavar="N",
+        help="destroy the keys after N wrong passphrases in a row (default 10)",
+    )
+    p.add_argument("--kdf-memory-mib", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--kdf-iterations", type=int, help=argparse.SUPPRESS)
+
+    vault = nouns.add_parser("vault", help="the vault file", description="the vault file")
+    vault_verbs = vault.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        vault_verbs,
+        "info",
+        cmd_vault_info,
+        "show what the vault file reveals (and more with --unlock)",
+        "securesubmit vault info --unlock",
+        json_output=True,
+    )
+    p.add_argument("--unlock", action="store_true", help="also show what needs the passphrase")
+
+    pw = nouns.add_parser(
+        "passphrase", help="the vault passphrase", description="the vault passphrase"
+    )
+    pw_verbs = pw.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        pw_verbs,
+        "change",
+        cmd_passphrase_change,
+        "change the passphrase (only the key slot is rewritten)",
+        "securesubmit passphrase change",
+    )
+    p.add_argument(
+        "--new-passphrase-fd",
+        type=int,
+        metavar="N",
+        help="read the new passphrase from file descriptor N",
+    )
+    p.add_argument("--kdf-memory-mib", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--kdf-iterations", type=int, help=argparse.SUPPRESS)
+
+    report = nouns.add_parser("report", help="incident reports", description="incident reports")
+    report_verbs = report.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        report_verbs,
+        "new",
+        cmd_report_new,
+        "write a new draft report",
+        "securesubmit report new --template press-freedom --title 'Site blocked' --country KZ",
+        json_output=True,
+    )
+    _report_options(p)
+    p = leaf(
+        report_verbs,
+        "edit",
+        cmd_report_edit,
+        "change a draft report",
+        "securesubmit report edit 3fa2 --place 'Khujand'",
+        json_output=True,
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    _report_options(p)
+    leaf(
+        report_verbs,
+        "list",
+        cmd_report_list,
+        "list reports",
+        "securesubmit report list --json",
+        json_output=True,
+    )
+    p = leaf(
+        report_verbs,
+        "show",
+        cmd_report_show,
+        "show one report",
+        "securesubmit report show 3fa2",
+        json_output=True,
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p = leaf(
+        report_verbs,
+        "delete",
+        cmd_report_delete,
+        "delete a draft for good",
+        "securesubmit report delete 3fa2 --yes",
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    leaf(
+        report_verbs,
+        "templates",
+        cmd_report_templates,
+        "list the report templates and their fields",
+        "securesubmit report templates",
+        json_output=True,
+    )
+
+    p = leaf(
+        nouns,
+        "panic",
+        cmd_panic,
+        "destroy the vault's keys at once, then remove it",
+        "securesubmit panic --yes",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def _report_bug(exc: BaseException) -> None:
+    """A bug: show where it happened, but not the message or any values (they may hold secrets)."""
+    print("error: an internal error occurred (this is a bug in SecureSubmit)", file=sys.stderr)
+    print(
+        "hint: please report it with the lines below; they contain no vault data", file=sys.stderr
+    )
+    print("Traceback (most recent call last):", file=sys.stderr)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        print(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}', file=sys.stderr)
+    print(f"{type(exc).__module__}.{type(exc).__qualname__}: <message withheld>", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        args.vault = getattr(args, "vault", None) or args.vault_global
+        code: int = args.handler(args)
+        return code
+    except SecureSubmitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\nerror: interrupted; nothing more was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: traceback without secrets
+        _report_bug(exc)
+        return 70
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,383 @@
+"""The only module that touches `cryptography` and `pyrage`.
+
+Every cryptographic choice of SecureSubmit is fixed here and documented in
+docs/spec/crypto.md. Callers never see a nonce, never pick an algorithm and never
+get a boolean from a verification: a failed check raises.
+
+Fixed choices (version 1):
+
+* AEAD: ChaCha20-Poly1305, 96-bit random nonce, blob = nonce || ciphertext || tag.
+* Key derivation from a key: HKDF-SHA256, ``info = "securesubmit/v1/" + label + 0x00 + context``.
+* Passphrase: Argon2id (RFC 9106), 32-byte output, parameters stored beside the salt.
+* Signatures: Ed25519 over ``"securesubmit/v1/" + label + 0x00 + message``;
+  small-order and non-canonical public keys are refused.
+* Hash: SHA-256.
+* Public-key encryption: the age v1 format with X25519 recipients (through pyrage).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from securesubmit.core import bech32
+from securesubmit.errors import BadSignature, DecryptionFailed, FormatError, WeakKey
+
+Rng = Callable[[int], bytes]
+"""A source of random bytes. Production code uses ``os.urandom``; tests inject a
+deterministic one only to produce test vectors."""
+
+KEY_SIZE = 32
+NONCE_SIZE = 12
+TAG_SIZE = 16
+AEAD_OVERHEAD = NONCE_SIZE + TAG_SIZE
+SIGNATURE_SIZE = 64
+PUBLIC_KEY_SIZE = 32
+SALT_SIZE = 16
+
+_LABEL_PREFIX = b"securesubmit/v1/"
+
+
+def random_bytes(n: int, rng: Rng | None = None) -> bytes:
+    return (rng or os.urandom)(n)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def sha256_hasher() -> hashlib._Hash:
+    """An incremental SHA-256, for streams too large to hold in memory."""
+    return hashlib.sha256()
+
+
+def constant_time_equal(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def _labelled(label: str, data: bytes) -> bytes:
+    encoded = label.encode("ascii")
+    if b"\x00" in encoded or not encoded:
+        raise ValueError("labels are non-empty ASCII without NUL")
+    return _LABEL_PREFIX + encoded + b"\x00" + data
+
+
+# --- symmetric ------------------------------------------------------------------
+
+
+def derive_subkey(key: bytes, label: str, context: bytes = b"") -> bytes:
+    """Derive a 256-bit key for one purpose from ``key`` (HKDF-SHA256, no salt)."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=_labelled(label, context)
+    ).derive(key)
+
+
+def aead_encrypt(key: bytes, plaintext: bytes, ad: bytes, *, rng: Rng | None = None) -> bytes:
+    nonce = random_bytes(NONCE_SIZE, rng)
+    return nonce + ChaCha20Poly1305(key).encrypt(nonce, plaintext, ad)
+
+
+def aead_decrypt(key: bytes, blob: bytes, ad: bytes) -> bytes:
+    """Decrypt and authenticate; raises DecryptionFailed for every kind of bad input."""
+    if len(blob) < AEAD_OVERHEAD:
+        raise DecryptionFailed()
+    try:
+        return ChaCha20Poly1305(key).decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], ad)
+    except InvalidTag:
+        raise DecryptionFailed() from None
+
+
+class Aead:
+    """A key prepared once for many AEAD operations (chunked attachments)."""
+
+    def __init__(self, key: bytes, rng: Rng | None = None) -> None:
+        self._cipher = ChaCha20Poly1305(key)
+        self._rng = rng
+
+    def encrypt(self, plaintext: bytes, ad: bytes) -> bytes:
+        nonce = random_bytes(NONCE_SIZE, self._rng)
+        return nonce + self._cipher.encrypt(nonce, plaintext, ad)
+
+    def decrypt(self, blob: bytes, ad: bytes) -> bytes:
+        if len(blob) < AEAD_OVERHEAD:
+            raise DecryptionFailed()
+        try:
+            return self._cipher.decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], ad)
+        except InvalidTag:
+            raise DecryptionFailed() from None
+
+
+def mac(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256, used to derive unlinkable row identifiers."""
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+# --- passphrase ---------------------------------------------------------------------
+
+MIN_MEMORY_KIB = 256 * 1024
+"""Production floor for Argon2id memory (256 MiB). Tests may pass a cheaper KdfParams."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost. Stored in each keyslot so it can differ per slot and grow over time."""
+
+    memory_kib: int
+    iterations: int
+    lanes: int = 4
+
+    def check_bounds(self) -> None:
+        """Refuse parameters read from a file that would exhaust memory or time."""
+        if not (8 <= self.memory_kib <= 4 * 1024 * 1024):
+            raise FormatError("keyslot memory cost out of range")
+        if not (1 <= self.iterations <= 64):
+            raise FormatError("keyslot iteration count out of range")
+        if not (1 <= self.lanes <= 16) or self.memory_kib < 8 * self.lanes:
+            raise FormatError("keyslot lane count out of range")
+
+
+TEST_KDF = KdfParams(memory_kib=64, iterations=1, lanes=1)
+"""Cheap parameters for tests only. Never used unless passed explicitly."""
+
+
+def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    params.check_bounds()
+    return Argon2id(
+        salt=salt,
+        length=KEY_SIZE,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    ).derive(passphrase.encode("utf-8"))
+
+
+def calibrate_kdf(
+    target_seconds: float = 0.5,
+    memory_kib: int = MIN_MEMORY_KIB,
+    clock: Callable[[], float] = time.perf_counter,
+) -> KdfParams:
+    """Pick Argon2id iterations so one derivation takes about ``target_seconds`` here.
+
+    Memory never goes below ``memory_kib``; on a slow machine one iteration is used
+    even if it takes longer than the target.
+    """
+    salt = b"\x00" * SALT_SIZE
+    iterations = 1
+    while True:
+        params = KdfParams(memory_kib=memory_kib, iterations=iterations)
+        start = clock()
+        derive_passphrase_key("calibration", salt, params)
+        elapsed = clock() - start
+        if elapsed >= target_seconds * 0.75 or iterations >= 16:
+            return params
+        per_iteration = elapsed / iterations
+        iterations = max(iterations + 1, min(16, int(target_seconds / per_iteration)))
+
+
+# --- signatures --------------------------------------------------------------------
+
+_P = 2**255 - 19
+# y-coordinates of the Ed25519 points of order 1, 2, 4 and 8 (libsodium's blocklist).
+_ED25519_SMALL_ORDER_Y = frozenset(
+    {
+        0,
+        1,
+        _P - 1,
+        int.from_bytes(
+            bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+            "little",
+        ),
+        int.from_bytes(
+            bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+            "little",
+        ),
+    }
+)
+# u-coordinates of the X25519 points of small order (libsodium's blocklist).
+_X25519_SMALL_ORDER_U = frozenset(
+    {
+        0,
+        1,
+        _P - 1,
+        int.from_bytes(
+            bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+            "little",
+        ),
+        int.from_bytes(
+            bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+            "little",
+        ),
+    }
+)
+
+
+def check_signing_public_key(public: bytes) -> None:
+    """Refuse Ed25519 public keys that are malformed, non-canonical or of small order.
+
+    With a small-order key a "signature" can be made without any secret key, and
+    `cryptography` accepts such keys (measured: see shared/reference/security-notes.md).
+    """
+    if len(public) != PUBLIC_KEY_SIZE:
+        raise WeakKey("the signing key has the wrong length")
+    y = int.from_bytes(public, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        raise WeakKey("the signing key is not canonically encoded")
+    if y in _ED25519_SMALL_ORDER_Y:
+        raise WeakKey("the signing key is a small-order point")
+
+
+def check_encryption_public_key(public: bytes) -> None:
+    """Refuse X25519 public keys that are malformed, non-canonical or of small order."""
+    if len(public) != PUBLIC_KEY_SIZE:
+        raise WeakKey("the encryption key has the wrong length")
+    u = int.from_bytes(public, "little")
+    if u >= _P:
+        raise WeakKey("the encryption key is not canonically encoded")
+    if u in _X25519_SMALL_ORDER_U:
+        raise WeakKey("the encryption key is a small-order point")
+
+
+def generate_signing_key(rng: Rng | None = None) -> bytes:
+    """A new Ed25519 secret key (its 32-byte seed)."""
+    return random_bytes(KEY_SIZE, rng)
+
+
+def signing_public_key(seed: bytes) -> bytes:
+    return (
+        Ed25519PrivateKey.from_private_bytes(seed)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+def sign(seed: bytes, label: str, message: bytes) -> bytes:
+    """Sign ``message`` for one purpose named by ``label`` (domain separation)."""
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(_labelled(label, message))
+
+
+def verify(public: bytes, label: str, message: bytes, signature: bytes) -> None:
+    """Raise BadSignature unless ``signature`` is by ``public`` over (label, message)."""
+    _verify_raw(public, _labelled(label, message), signature)
+
+
+def sign_note(seed: bytes, text: bytes) -> bytes:
+    """Sign a C2SP signed-note body as that spec requires (the text itself, no label).
+
+    Note bodies are UTF-8 text without NUL, so they can never equal a labelled
+    message (which always contains a NUL), and the two uses stay separate.
+    """
+    if b"\x00" in text:
+        raise ValueError("note text may not contain NUL")
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(text)
+
+
+def verify_note(public: bytes, text: bytes, signature: bytes) -> None:
+    if b"\x00" in text:
+        raise BadSignature()
+    _verify_raw(public, text, signature)
+
+
+def _verify_raw(public: bytes, data: bytes, signature: bytes) -> None:
+    check_signing_public_key(public)
+    if len(signature) != SIGNATURE_SIZE:
+        raise BadSignature()
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+    except InvalidSignature:
+        raise BadSignature() from None
+
+
+# --- age ------------------------------------------------------------------------------
+
+AGE_RECIPIENT_HRP = "age"
+AGE_IDENTITY_HRP = "age-secret-key-"
+
+
+def generate_encryption_key(rng: Rng | None = None) -> bytes:
+    """A new X25519 secret key (32 bytes), the secret half of an age identity."""
+    return random_bytes(KEY_SIZE, rng)
+
+
+def encryption_public_key(secret: bytes) -> bytes:
+    return (
+        X25519PrivateKey.from_private_bytes(secret)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+def age_recipient(public: bytes) -> str:
+    """The ``age1…`` string of an X25519 public key."""
+    return bech32.encode(AGE_RECIPIENT_HRP, public)
+
+
+def age_identity(secret: bytes) -> str:
+    """The ``AGE-SECRET-KEY-1…`` string of an X25519 secret key."""
+    return bech32.encode(AGE_IDENTITY_HRP, secret).upper()
+
+
+def parse_age_recipient(text: str) -> bytes:
+    """The X25519 public key inside an ``age1…`` string; refuses anything else."""
+    if not text.startswith("age1") or text != text.lower():
+        raise FormatError("not an age X25519 recipient (age1…)")
+    hrp, data = bech32.decode(text)
+    if hrp != AGE_RECIPIENT_HRP or len(data) != PUBLIC_KEY_SIZE:
+        raise FormatError("not an age X25519 recipient (age1…)")
+    check_encryption_public_key(data)
+    return data
+
+
+def parse_age_identity(text: str) -> bytes:
+    if not text.startswith("AGE-SECRET-KEY-1") or text != text.upper():
+        raise FormatError("not an age X25519 identity (AGE-SECRET-KEY-1…)")
+    hrp, data = bech32.decode(text)
+    if hrp != AGE_IDENTITY_HRP or len(data) != KEY_SIZE:
+        raise FormatError("not an age X25519 identity (AGE-SECRET-KEY-1…)")
+    return data
+
+
+def age_encrypt_stream(
+    source: BinaryIO, destination: BinaryIO, recipients: Iterable[bytes]
+) -> None:
+    """Encrypt ``source`` to the X25519 ``recipients`` as an age v1 file, streaming."""
+    import pyrage
+
+    parsed = []
+    for public in recipients:
+        check_encryption_public_key(public)
+        parsed.append(pyrage.x25519.Recipient.from_str(age_recipient(public)))
+    if not parsed:
+        raise ValueError("at least one recipient is required")
+    pyrage.encrypt_io(source, destination, parsed)
+
+
+def age_decrypt_stream(source: BinaryIO, destination: BinaryIO, secrets: Iterable[bytes]) -> None:
+    """Decrypt an age v1 file, streaming. Raises DecryptionFailed on any failure.
+
+    The caller MUST run the strict header check (core/agehdr.py) on ``source`` first,
+    and MUST write ``destination`` to a place that is discarded if this raises: pyrage
+    releases plaintext before the whole stream has been authenticated.
+    """
+    import pyrage
+
+    identities = [pyrage.x25519.Identity.from_str(age_identity(s)) for s in secrets]
+    try:
+        pyrage.decrypt_io(source, destination, identities)
+    except pyrage.DecryptError:
+        raise DecryptionFailed("the age file could not be decrypted with this key") from None

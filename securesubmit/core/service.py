@@ -1,0 +1,343 @@
+"""The operations a user performs, each one atomic. The CLI and the TUI call only this.
+
+A ``Session`` is an unlocked vault. Functions take what they need (a clock, a KDF cost,
+a path) so tests can pass a fixed clock and a cheap KDF.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from securesubmit.core import crypto, fs
+from securesubmit.core.models import EDITABLE, Person, Report, now_iso, validate
+from securesubmit.core.vault import DEFAULT_MAX_FAILED, LockedInfo, Vault
+from securesubmit.errors import InputError, NotFound, VaultNotFound
+
+Clock = Callable[[], datetime]
+ROLES = ("reporter", "coordinator")
+MIN_PASSPHRASE = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_vault_path() -> Path:
+    """``SECURESUBMIT_VAULT``, else the platform's user data directory."""
+    env = os.environ.get("SECURESUBMIT_VAULT")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("securesubmit", appauthor=False)) / "vault.db"
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InputError(
+            f"the passphrase is too short (at least {MIN_PASSPHRASE} characters)",
+            hint="use several unrelated words; a long passphrase is easier to remember than a "
+            "complex short one",
+        )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The vault owner's own keys and public description. Secret; lives only in the vault."""
+
+    signing_seed: bytes
+    encryption_secret: bytes
+    name: str
+    organisation: str
+    role: str
+    created: str
+
+    @property
+    def signing_public(self) -> bytes:
+        return crypto.signing_public_key(self.signing_seed)
+
+    @property
+    def encryption_public(self) -> bytes:
+        return crypto.encryption_public_key(self.encryption_secret)
+
+    @property
+    def age_recipient(self) -> str:
+        return crypto.age_recipient(self.encryption_public)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "kind": "identity",
+            "schema": 1,
+            "signing_seed": self.signing_seed.hex(),
+            "encryption_secret": self.encryption_secret.hex(),
+            "name": self.name,
+            "organisation": self.organisation,
+            "role": self.role,
+            "created": self.created,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Identity:
+        return cls(
+            signing_seed=bytes.fromhex(record["signing_seed"]),
+            encryption_secret=bytes.fromhex(record["encryption_secret"]),
+            name=record["name"],
+            organisation=record["organisation"],
+            role=record["role"],
+            created=record["created"],
+        )
+
+    def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
+        return f"Identity(role={self.role!r}, <secret keys hidden>)"
+
+
+@dataclass(frozen=True)
+class VaultInfo:
+    locked: LockedInfo
+    role: str
+    name: str
+    organisation: str
+    age_recipient: str
+    drafts: int
+
+
+def create_vault(
+    path: Path,
+    passphrase: str,
+    *,
+    name: str = "",
+    organisation: str = "",
+    role: str = "reporter",
+    kdf: crypto.KdfParams | None = None,
+    max_failed: int = DEFAULT_MAX_FAILED,
+    clock: Clock = utc_now,
+    rng: crypto.Rng | None = None,
+) -> Session:
+    check_new_passphrase(passphrase)
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}", hint="choose reporter or coordinator")
+    if not 1 <= max_failed <= 1000:
+        raise InputError("the number of allowed failed unlocks must be between 1 and 1000")
+    if len(name) > 100 or len(organisation) > 200:
+        raise InputError("the name or organisation is too long")
+    vault = Vault.create(
+        Path(path), passphrase, kdf=kdf or crypto.calibrate_kdf(), max_failed=max_failed, rng=rng
+    )
+    try:
+        identity = Identity(
+            signing_seed=crypto.generate_signing_key(rng),
+            encryption_secret=crypto.generate_encryption_key(rng),
+            name=name,
+            organisation=organisation,
+            role=role,
+            created=now_iso(clock()),
+        )
+        session = Session(vault, clock=clock, rng=rng)
+        with vault.transaction():
+            vault.put(session._identity_id, identity.to_record())
+        session._identity = identity
+        return session
+    except BaseException:
+        vault.close()
+        fs.remove_vault_files(Path(path))
+        raise
+
+
+def unlock_vault(path: Path, passphrase: str, *, clock: Clock = utc_now) -> Session:
+    vault = Vault.open(Path(path))
+    try:
+        vault.unlock(passphrase)
+        return Session(vault, clock=clock)
+    except BaseException:
+        vault.close()
+        raise
+
+
+def read_locked_info(path: Path) -> LockedInfo:
+    """What the vault file shows without its passphrase."""
+    with Vault.open(Path(path)) as vault:
+        return vault.locked_info()
+
+
+def panic(path: Path) -> None:
+    """Destroy every key slot, then remove the vault's files. Needs no passphrase."""
+    path = Path(path)
+    if not path.exists():
+        raise VaultNotFound()
+    with Vault.open(path) as vault:
+        vault.destroy_keyslots()
+    fs.remove_vault_files(path)
+
+
+class Session:
+    """An unlocked vault and the operations on it."""
+
+    # Fixed record id of the owner's identity: derived, so it reveals nothing on disk.
+    def __init__(self, vault: Vault, *, clock: Clock = utc_now, rng: crypto.Rng | None = None):
+        self.vault = vault
+        self.clock = clock
+        self.rng = rng
+        self._identity_id = crypto.mac(
+            crypto.derive_subkey(vault._require_master(), "vault/fixed-ids", vault.vault_id),
+            b"identity",
+        )[:16]
+        self._identity: Identity | None = None
+
+    def close(self) -> None:
+        self.vault.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- identity and vault -------------------------------------------------------------
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            record = self.vault.get(self._identity_id)
+            if record is None:
+                raise NotFound("this vault has no identity")
+            self._identity = Identity.from_record(record)
+        return self._identity
+
+    def info(self) -> VaultInfo:
+        identity = self.identity
+        return VaultInfo(
+            locked=self.vault.locked_info(),
+            role=identity.role,
+            name=identity.name,
+            organisation=identity.organisation,
+            age_recipient=identity.age_recipient,
+            drafts=len(self.list_reports()),
+        )
+
+    def change_passphrase(
+        self, new_passphrase: str, *, kdf: crypto.KdfParams | None = None
+    ) -> None:
+        check_new_passphrase(new_passphrase)
+        self.vault.change_passphrase(
+            new_passphrase, kdf=kdf or crypto.calibrate_kdf(), rng=self.rng
+        )
+
+    # --- reports --------------------------------------------------------------------------
+
+    def create_report(self, **values: Any) -> Report:
+        unknown = set(values) - set(EDITABLE)
+        if unknown:
+            raise InputError(f"unknown report field(s): {', '.join(sorted(unknown))}")
+        stamp = now_iso(self.clock())
+        record_id = Vault.new_id(self.rng)
+        values.setdefault("category", _category_for(values.get("template", "")))
+        report = Report(id=record_id.hex(), created=stamp, updated=stamp, **_coerce(values))
+        validate(report)
+        with self.vault.transaction():
+            self.vault.put(record_id, report.to_record())
+        return report
+
+    def update_report(self, ref: str, **changes: Any) -> Report:
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise InputError(f"unknown report field(s): {', '.join(sorted(unknown))}")
+        current = self.get_report(ref)
+        updated = replace(current, **_coerce(changes), updated=now_iso(self.clock()))
+        validate(updated)
+        with self.vault.transaction():
+            self.vault.put(bytes.fromhex(current.id), updated.to_record())
+        return updated
+
+    def list_reports(self) -> list[Report]:
+        reports = [
+            Report.from_record(rid.hex(), rec)
+            for rid, rec in self.vault.records()
+            if rec.get("kind") == "report"
+        ]
+        return sorted(reports, key=lambda r: (r.created, r.id), reverse=True)
+
+    def get_report(self, ref: str) -> Report:
+        """A report by its id or an unambiguous prefix of it (at least 4 characters)."""
+        ref = ref.strip().lower()
+        if len(ref) == 32:
+            try:
+                record = self.vault.get(bytes.fromhex(ref))
+            except ValueError:
+                record = None
+            if record is not None and record.get("kind") == "report":
+                return Report.from_record(ref, record)
+            raise NotFound(f"no report with id {ref}")
+        if len(ref) < 4 or not all(c in "0123456789abcdef" for c in ref):
+            raise InputError(
+                f"{ref!r} is not a report id", hint="give at least 4 characters of the id"
+            )
+        matches = [r for r in self.list_reports() if r.id.startswith(ref)]
+        if not matches:
+            raise NotFound(f"no report with an id starting {ref}")
+        if len(matches) > 1:
+            raise InputError(
+                f"several reports have ids starting {ref}", hint="give more characters"
+            )
+        return matches[0]
+
+    def delete_report(self, ref: str) -> Report:
+        report = self.get_report(ref)
+        with self.vault.transaction():
+            self.vault.delete(bytes.fromhex(report.id))
+        self.vault.checkpoint()
+        return report
+
+
+def _category_for(template: str) -> str:
+    from securesubmit.core.models import TEMPLATES
+
+    found = TEMPLATES.get(template)
+    return found.category if found else ""
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    """Accept people as dicts (from JSON) as well as Person objects."""
+    out = dict(values)
+    if "people" in out:
+        people = []
+        for p in out["people"]:
+            if isinstance(p, Person):
+                people.append(p)
+            elif isinstance(p, dict) and isinstance(p.get("name"), str):
+                allowed = {"name", "role", "sensitive", "organisation"}
+                if set(p) - allowed:
+                    raise InputError("a person has unknown fields: " + ", ".join(set(p) - allowed))
+                people.append(Person(**p))
+            else:
+                raise InputError("each person needs at least a name")
+        out["people"] = people
+    for key in ("sources", "tags"):
+        if key in out and not (
+            isinstance(out[key], list) and all(isinstance(x, str) for x in out[key])
+        ):
+            raise InputError(f"{key} must be a list of texts")
+    if "fields" in out and not (
+        isinstance(out["fields"], dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in out["fields"].items())
+    ):
+        raise InputError("template fields must be text")
+    if "date_approximate" in out and not isinstance(out["date_approximate"], bool):
+        raise InputError("date_approximate must be true or false")
+    for key in (
+        "title",
+        "category",
+        "template",
+        "incident_date",
+        "country",
+        "place",
+        "description",
+        "language",
+    ):
+        if key in out and not isinstance(out[key], str):
+            raise InputError(f"{key} must be text")
+    return out

@@ -1,0 +1,586 @@
+"""The vault file: SQLite through sqlite-utils, key slots, encrypted records and chunks.
+
+Owns the on-disk format specified in docs/spec/vault.md. Knows nothing about reports or
+partners: it stores opaque JSON records by id, encrypted and bound to their row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from securesubmit.core import crypto, fs
+from securesubmit.errors import (
+    DecryptionFailed,
+    NewerSchema,
+    VaultCorrupt,
+    VaultDestroyed,
+    VaultExists,
+    VaultInUse,
+    VaultNotFound,
+    WrongPassphrase,
+)
+
+APPLICATION_ID = 0x53535631  # "SSV1"
+SCHEMA_VERSION = 1
+FORMAT_MAGIC = b"securesubmit-vault"
+VAULT_ID_SIZE = 16
+RECORD_ID_SIZE = 16
+PAD_TO = 256
+CHUNK_SIZE = 1024 * 1024
+DEFAULT_MAX_FAILED = 10
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+_SCHEMA = (
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE keyslots (slot INTEGER PRIMARY KEY, params TEXT NOT NULL, "
+    "salt BLOB NOT NULL, wrapped BLOB NOT NULL)",
+    "CREATE TABLE guard (id INTEGER PRIMARY KEY CHECK (id = 1), failed INTEGER NOT NULL, "
+    "max_failed INTEGER NOT NULL)",
+    "CREATE TABLE objects (id BLOB PRIMARY KEY, version INTEGER NOT NULL, "
+    "data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE chunks (id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+)
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _params_json(params: crypto.KdfParams) -> str:
+    return canonical_json(
+        {
+            "kdf": "argon2id",
+            "iterations": params.iterations,
+            "lanes": params.lanes,
+            "memory_kib": params.memory_kib,
+        }
+    ).decode("ascii")
+
+
+def _parse_params(text: str) -> crypto.KdfParams:
+    try:
+        raw = json.loads(text)
+        if not isinstance(raw, dict) or set(raw) != {"kdf", "iterations", "lanes", "memory_kib"}:
+            raise ValueError
+        if raw["kdf"] != "argon2id" or text != _params_json_from(raw):
+            raise ValueError
+        params = crypto.KdfParams(
+            memory_kib=int(raw["memory_kib"]),
+            iterations=int(raw["iterations"]),
+            lanes=int(raw["lanes"]),
+        )
+    except (ValueError, TypeError):
+        raise VaultCorrupt("the vault's key slot is damaged") from None
+    params.check_bounds()
+    return params
+
+
+def _params_json_from(raw: dict[str, Any]) -> str:
+    if not all(type(raw[k]) is int for k in ("iterations", "lanes", "memory_kib")):
+        raise ValueError
+    return canonical_json(raw).decode("ascii")
+
+
+def _slot_ad(vault_id: bytes, slot: int, params_json: str) -> bytes:
+    return (
+        b"securesubmit/v1/keyslot\x00"
+        + vault_id
+        + struct.pack(">I", slot)
+        + params_json.encode("ascii")
+    )
+
+
+def _row_ad(vault_id: bytes, table: str, column: str, row: bytes, version: int) -> bytes:
+    return (
+        b"securesubmit/v1/row\x00"
+        + vault_id
+        + table.encode("ascii")
+        + b"\x00"
+        + column.encode("ascii")
+        + b"\x00"
+        + row
+        + struct.pack(">Q", version)
+    )
+
+
+def pad(plaintext: bytes) -> bytes:
+    body = struct.pack(">I", len(plaintext)) + plaintext
+    return body + b"\x00" * (-len(body) % PAD_TO)
+
+
+def unpad(padded: bytes) -> bytes:
+    if len(padded) < 4 or len(padded) % PAD_TO:
+        raise DecryptionFailed()
+    (length,) = struct.unpack(">I", padded[:4])
+    if length > len(padded) - 4 or any(padded[4 + length :]):
+        raise DecryptionFailed()
+    return padded[4 : 4 + length]
+
+
+@dataclass(frozen=True)
+class LockedInfo:
+    """What anyone can read from a vault file without its passphrase."""
+
+    path: Path
+    size_bytes: int
+    schema_version: int
+    keyslots: int
+    kdf: crypto.KdfParams | None
+    failed_unlocks: int
+    max_failed_unlocks: int
+
+
+@dataclass(frozen=True)
+class Write:
+    """One row written (``data`` empty: deleted) in a transaction; the audit log commits to it."""
+
+    table: str
+    row: bytes
+    version: int
+    data: bytes
+
+
+class Vault:
+    """An open vault file. Created by ``create`` or ``open``; unlocked by ``unlock``."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self.db = sqlite_utils.Database(conn)
+        self._master: bytes | None = None
+        self._records: crypto.Aead | None = None
+        self._chunk_ids: bytes | None = None
+        self._writes: list[Write] | None = None
+        self.rng: crypto.Rng | None = None  # injected only to produce test vectors
+        self.vault_id = self._read_vault_id()
+
+    # --- opening and closing -------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        kdf: crypto.KdfParams,
+        max_failed: int = DEFAULT_MAX_FAILED,
+        rng: crypto.Rng | None = None,
+    ) -> Vault:
+        path = Path(path)
+        if path.exists():
+            raise VaultExists()
+        fs.ensure_private_dir(path.parent)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            raise VaultExists() from None
+        os.close(fd)
+        try:
+            vault = cls._connect(path)
+            with vault._transaction():
+                vault.rng = rng
+                vault._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                vault._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                for statement in _SCHEMA:
+                    vault._conn.execute(statement)
+                vault_id = crypto.random_bytes(VAULT_ID_SIZE, rng)
+                vault.db.table("meta").insert_all(
+                    [
+                        {"name": "format", "value": FORMAT_MAGIC},
+                        {"name": "vault_id", "value": vault_id},
+                    ]
+                )
+                vault.db.table("guard").insert({"id": 1, "failed": 0, "max_failed": max_failed})
+                vault.vault_id = vault_id
+                master = crypto.random_bytes(crypto.KEY_SIZE, rng)
+                vault._write_slot(0, passphrase, master, kdf, rng)
+            vault._set_master(master)
+            return vault
+        except BaseException:
+            with contextlib.suppress(Exception):
+                vault.close()
+            fs.remove_vault_files(path)
+            raise
+
+    @classmethod
+    def open(cls, path: Path) -> Vault:
+        """Open (still locked) and take the process lock; checks format and schema."""
+        path = Path(path)
+        if not path.is_file():
+            raise VaultNotFound()
+        return cls._connect(path)
+
+    @classmethod
+    def _connect(cls, path: Path) -> Vault:
+        try:
+            lock_fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            raise VaultNotFound() from None
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            raise VaultInUse() from None
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            for pragma in (
+                "PRAGMA secure_delete = ON",
+                "PRAGMA temp_store = MEMORY",
+                "PRAGMA locking_mode = EXCLUSIVE",
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = FULL",
+                "PRAGMA trusted_schema = OFF",
+                "PRAGMA cell_size_check = ON",
+            ):
+                conn.execute(pragma)
+            if conn.execute("PRAGMA secure_delete").fetchone()[0] != 1:
+                raise VaultCorrupt("SQLite refused secure_delete; refusing to continue")
+            vault = cls(path, conn, lock_fd)
+        except sqlite3.DatabaseError:
+            if conn is not None:
+                conn.close()
+            os.close(lock_fd)
+            raise VaultCorrupt() from None
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            os.close(lock_fd)
+            raise
+        return vault
+
+    def _read_vault_id(self) -> bytes:
+        conn = self._conn
+        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        (schema,) = conn.execute("PRAGMA user_version").fetchone()
+        if app_id == 0 and schema == 0:
+            return b""  # being created
+        if app_id != APPLICATION_ID:
+            raise VaultCorrupt()
+        if schema > SCHEMA_VERSION:
+            raise NewerSchema()
+        if schema < 1:
+            raise VaultCorrupt()
+        try:
+            rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            raise VaultCorrupt() from None
+        vault_id = rows.get("vault_id")
+        if rows.get("format") != FORMAT_MAGIC or not isinstance(vault_id, bytes):
+            raise VaultCorrupt()
+        if len(vault_id) != VAULT_ID_SIZE:
+            raise VaultCorrupt()
+        return vault_id
+
+    def close(self) -> None:
+        """Forget the keys, truncate the WAL and release the lock."""
+        self._forget_keys()
+        try:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- passphrase and key slots -----------------------------------------------------
+
+    def locked_info(self) -> LockedInfo:
+        slots = self._conn.execute("SELECT params FROM keyslots ORDER BY slot").fetchall()
+        failed, max_failed = self._guard()
+        kdf = None
+        if slots:
+            with contextlib.suppress(VaultCorrupt, Exception):
+                kdf = _parse_params(slots[0][0])
+        return LockedInfo(
+            path=self.path,
+            size_bytes=fs.total_size(self.path),
+            schema_version=int(self._conn.execute("PRAGMA user_version").fetchone()[0]),
+            keyslots=len(slots),
+            kdf=kdf,
+            failed_unlocks=failed,
+            max_failed_unlocks=max_failed,
+        )
+
+    def _guard(self) -> tuple[int, int]:
+        row = self._conn.execute("SELECT failed, max_failed FROM guard WHERE id = 1").fetchone()
+        if row is None:
+            raise VaultCorrupt()
+        return int(row[0]), int(row[1])
+
+    def unlock(self, passphrase: str) -> None:
+        """Derive the key from ``passphrase``; counts and limits failed attempts."""
+        slots = self._conn.execute("SELECT slot, params, salt, wrapped FROM keyslots").fetchall()
+        if not slots:
+            raise VaultDestroyed()
+        parsed = [(int(s), p, _parse_params(p), bytes(salt), bytes(w)) for s, p, salt, w in slots]
+        failed, max_failed = self._guard()
+        with self._transaction():
+            self._conn.execute("UPDATE guard SET failed = failed + 1 WHERE id = 1")
+        failed += 1
+        for slot, params_json, params, salt, wrapped in parsed:
+            kek = crypto.derive_passphrase_key(passphrase, salt, params)
+            try:
+                master = crypto.aead_decrypt(
+                    kek, wrapped, _slot_ad(self.vault_id, slot, params_json)
+                )
+            except DecryptionFailed:
+                continue
+            with self._transaction():
+                self._conn.execute("UPDATE guard SET failed = 0 WHERE id = 1")
+            self._set_master(master)
+            return
+        if failed >= max_failed:
+            self.destroy_keyslots()
+            raise VaultDestroyed(
+                "too many wrong passphrases: this vault's keys were destroyed as configured"
+            )
+        left = max_failed - failed
+        raise WrongPassphrase(
+            f"the passphrase is wrong ({left} attempt{'s' if left != 1 else ''} left "
+            "before the vault destroys its keys)"
+        )
+
+    def change_passphrase(
+        self, new_passphrase: str, *, kdf: crypto.KdfParams, rng: crypto.Rng | None = None
+    ) -> None:
+        master = self._require_master()
+        with self._transaction():
+            self._conn.execute("DELETE FROM keyslots")
+            self._write_slot(0, new_passphrase, master, kdf, rng)
+        self.checkpoint()
+
+    def _write_slot(
+        self,
+        slot: int,
+        passphrase: str,
+        master: bytes,
+        kdf: crypto.KdfParams,
+        rng: crypto.Rng | None,
+    ) -> None:
+        salt = crypto.random_bytes(crypto.SALT_SIZE, rng)
+        params_json = _params_json(kdf)
+        kek = crypto.derive_passphrase_key(passphrase, salt, kdf)
+        wrapped = crypto.aead_encrypt(
+            kek, master, _slot_ad(self.vault_id, slot, params_json), rng=rng
+        )
+        self.db.table("keyslots").insert(
+            {"slot": slot, "params": params_json, "salt": salt, "wrapped": wrapped}
+        )
+
+    def destroy_keyslots(self) -> None:
+        """Delete every key slot; with secure_delete the freed pages are zeroed."""
+        self._forget_keys()
+        with self._transaction():
+            self._conn.execute("DELETE FROM keyslots")
+        self.checkpoint()
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def _set_master(self, master: bytes) -> None:
+        self._master = master
+        self._records = crypto.Aead(
+            crypto.derive_subkey(master, "vault/records", self.vault_id), self.rng
+        )
+        self._chunk_ids = crypto.derive_subkey(master, "vault/chunk-ids", self.vault_id)
+
+    def _forget_keys(self) -> None:
+        self._master = None
+        self._records = None
+        self._chunk_ids = None
+
+    def _require_master(self) -> bytes:
+        if self._master is None:
+            raise RuntimeError("vault is locked")
+        return self._master
+
+    @property
+    def unlocked(self) -> bool:
+        return self._master is not None
+
+    # --- transactions -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[list[Write]]:
+        """One atomic change. Yields the list of rows written, for the audit event."""
+        if self._writes is not None:
+            raise RuntimeError("transactions do not nest")
+        self._writes = []
+        try:
+            with self._transaction():
+                yield self._writes
+        finally:
+            self._writes = None
+
+    def _record(self, write: Write) -> None:
+        if self._writes is None:
+            raise RuntimeError("writes happen inside vault.transaction()")
+        self._writes.append(write)
+
+    def checkpoint(self) -> None:
+        """Move everything from the WAL into the file and truncate the WAL."""
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # --- records --------------------------------------------------------------------
+
+    @staticmethod
+    def new_id(rng: crypto.Rng | None = None) -> bytes:
+        return crypto.random_bytes(RECORD_ID_SIZE, rng)
+
+    def put(self, record_id: bytes, value: dict[str, Any]) -> int:
+        """Insert or replace a record; returns its new version."""
+        if self._records is None:
+            raise RuntimeError("vault is locked")
+        if len(record_id) != RECORD_ID_SIZE:
+            raise ValueError("record ids are 16 bytes")
+        row = self._conn.execute(
+            "SELECT version FROM objects WHERE id = ?", (record_id,)
+        ).fetchone()
+        version = 1 if row is None else int(row[0]) + 1
+        ad = _row_ad(self.vault_id, "objects", "data", record_id, version)
+        plaintext = pad(canonical_json(value))
+        data = self._records.encrypt(plaintext, ad)
+        self._conn.execute(
+            "INSERT INTO objects (id, version, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data",
+            (record_id, version, data),
+        )
+        self._record(Write("objects", record_id, version, data))
+        return version
+
+    def get(self, record_id: bytes) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT version, data FROM objects WHERE id = ?", (record_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return self._decrypt_record(record_id, int(row[0]), bytes(row[1]))
+
+    def delete(self, record_id: bytes) -> None:
+        self._conn.execute("DELETE FROM objects WHERE id = ?", (record_id,))
+        self._record(Write("objects", record_id, 0, b""))
+
+    def records(self) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """Every record, decrypted. Any record that fails to decrypt raises."""
+        for record_id, version, data in self._conn.execute(
+            "SELECT id, version, data FROM objects"
+        ).fetchall():
+            yield (
+                bytes(record_id),
+                self._decrypt_record(bytes(record_id), int(version), bytes(data)),
+            )
+
+    def _decrypt_record(self, record_id: bytes, version: int, data: bytes) -> dict[str, Any]:
+        if self._records is None:
+            raise RuntimeError("vault is locked")
+        if len(data) > MAX_RECORD_BYTES:
+            raise VaultCorrupt("a record in the vault is too large; the file was tampered with")
+        ad = _row_ad(self.vault_id, "objects", "data", record_id, version)
+        try:
+            plaintext = unpad(self._records.decrypt(data, ad))
+            value = json.loads(plaintext.decode("utf-8"))
+        except (DecryptionFailed, UnicodeDecodeError, ValueError):
+            raise VaultCorrupt(
+                f"record {record_id.hex()[:8]} failed authentication: the vault was altered"
+            ) from None
+        if not isinstance(value, dict):
+            raise VaultCorrupt(f"record {record_id.hex()[:8]} is malformed")
+        return value
+
+    # --- chunks ---------------------------------------------------------------------------
+
+    def _chunk_row(self, attachment_id: bytes, index: int) -> bytes:
+        if self._chunk_ids is None:
+            raise RuntimeError("vault is locked")
+        return crypto.mac(self._chunk_ids, attachment_id + struct.pack(">Q", index))[:16]
+
+    def _chunk_cipher(self, attachment_id: bytes) -> crypto.Aead:
+        key = crypto.derive_subkey(
+            self._require_master(), "vault/chunks", self.vault_id + attachment_id
+        )
+        return crypto.Aead(key, self.rng)
+
+    def write_chunks(
+        self,
+        attachment_id: bytes,
+        read: Callable[[int], bytes],
+        progress: Callable[[int], None] | None = None,
+        commit_every: int = 64,
+    ) -> int:
+        """Stream ``read`` into encrypted chunk rows; returns the number of chunks.
+
+        Must run inside ``transaction()``; commits are the caller's. Memory stays at a few
+        chunks whatever the size.
+        """
+        cipher = self._chunk_cipher(attachment_id)
+        index = 0
+        done = 0
+        while True:
+            block = read(CHUNK_SIZE)
+            if not block:
+                break
+            ad = _row_ad(self.vault_id, "chunks", "data", attachment_id, index)
+            row = self._chunk_row(attachment_id, index)
+            data = cipher.encrypt(block, ad)
+            self._conn.execute("INSERT INTO chunks (id, data) VALUES (?, ?)", (row, data))
+            self._record(Write("chunks", row, index, data))
+            index += 1
+            done += len(block)
+            if progress is not None:
+                progress(done)
+        return index
+
+    def read_chunks(self, attachment_id: bytes, count: int) -> Iterator[bytes]:
+        cipher = self._chunk_cipher(attachment_id)
+        for index in range(count):
+            row = self._chunk_row(attachment_id, index)
+            found = self._conn.execute("SELECT data FROM chunks WHERE id = ?", (row,)).fetchone()
+            if found is None:
+                raise VaultCorrupt(
+                    f"attachment data is missing (chunk {index}): the vault was altered"
+                )
+            ad = _row_ad(self.vault_id, "chunks", "data", attachment_id, index)
+            try:
+                yield cipher.decrypt(bytes(found[0]), ad)
+            except DecryptionFailed:
+                raise VaultCorrupt(
+                    f"attachment data failed authentication (chunk {index}): the vault was altered"
+                ) from None
+
+    def delete_chunks(self, attachment_id: bytes, count: int) -> None:
+        for index in range(count):
+            row = self._chunk_row(attachment_id, index)
+            self._conn.execute("DELETE FROM chunks WHERE id = ?", (row,))
+            self._record(Write("chunks", row, 0, b""))
