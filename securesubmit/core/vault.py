@@ -156,7 +156,9 @@ class Write:
 class Vault:
     """An open vault file. Created by ``create`` or ``open``; unlocked by ``unlock``."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock_fd: int, *, creating: bool = False
+    ) -> None:
         self.path = path
         self._conn = conn
         self._lock_fd = lock_fd
@@ -166,7 +168,7 @@ class Vault:
         self._chunk_ids: bytes | None = None
         self._writes: list[Write] | None = None
         self.rng: crypto.Rng | None = None  # injected only to produce test vectors
-        self.vault_id = self._read_vault_id()
+        self.vault_id = b"" if creating else self._read_vault_id()
 
     # --- opening and closing -------------------------------------------------------
 
@@ -190,7 +192,7 @@ class Vault:
             raise VaultExists() from None
         os.close(fd)
         try:
-            vault = cls._connect(path)
+            vault = cls._connect(path, creating=True)
             with vault._transaction():
                 vault.rng = rng
                 vault._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -225,7 +227,7 @@ class Vault:
         return cls._connect(path)
 
     @classmethod
-    def _connect(cls, path: Path) -> Vault:
+    def _connect(cls, path: Path, *, creating: bool = False) -> Vault:
         try:
             lock_fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
         except OSError:
@@ -250,7 +252,7 @@ class Vault:
                 conn.execute(pragma)
             if conn.execute("PRAGMA secure_delete").fetchone()[0] != 1:
                 raise VaultCorrupt("SQLite refused secure_delete; refusing to continue")
-            vault = cls(path, conn, lock_fd)
+            vault = cls(path, conn, lock_fd, creating=creating)
         except sqlite3.DatabaseError:
             if conn is not None:
                 conn.close()
@@ -267,8 +269,6 @@ class Vault:
         conn = self._conn
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
         (schema,) = conn.execute("PRAGMA user_version").fetchone()
-        if app_id == 0 and schema == 0:
-            return b""  # being created
         if app_id != APPLICATION_ID:
             raise VaultCorrupt()
         if schema > SCHEMA_VERSION:
@@ -287,8 +287,10 @@ class Vault:
         return vault_id
 
     def close(self) -> None:
-        """Forget the keys, truncate the WAL and release the lock."""
+        """Forget the keys, truncate the WAL and release the lock. Safe to call twice."""
         self._forget_keys()
+        if self._lock_fd < 0:
+            return
         try:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,316 @@
+"""Every command through the real entry point (``python -m securesubmit``), as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PASSPHRASE, WEAK_INIT, cli_env, run_cli
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = cli_env(tmp_path)
+    result = run_cli(*WEAK_INIT, "--name", "Aigerim", env=e)
+    assert result.returncode == 0, result.stderr
+    return e
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """A user error: an 'error:' line, maybe a 'hint:' line, never a traceback."""
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln and not ln.startswith("usage:")]
+    assert lines[0].startswith("error: "), result.stderr
+    assert all(ln.startswith(("error: ", "hint: ")) for ln in lines), result.stderr
+    return lines[0]
+
+
+def _new(env: dict[str, str], *args: str) -> str:
+    result = run_cli("report", "new", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom securesubmit.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'textual' not in sys.modules, 'textual was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "report" in result.stdout and "panic" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["init"],
+        ["vault", "info"],
+        ["passphrase", "change"],
+        ["report", "new"],
+        ["report", "edit"],
+        ["report", "list"],
+        ["report", "show"],
+        ["report", "delete"],
+        ["report", "templates"],
+        ["panic"],
+    ],
+)
+def test_every_command_has_help_with_an_example(command: list[str], tmp_path: Path) -> None:
+    result = run_cli(*command, "--help", env=cli_env(tmp_path))
+    assert result.returncode == 0
+    assert "example:" in result.stdout and "securesubmit" in result.stdout
+
+
+def test_init_creates_a_private_vault(env: dict[str, str]) -> None:
+    vault = Path(env["SECURESUBMIT_VAULT"])
+    assert vault.stat().st_mode & 0o777 == 0o600
+    assert vault.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_init_twice_is_refused(env: dict[str, str]) -> None:
+    result = run_cli(*WEAK_INIT, env=env)
+    assert result.returncode == 1
+    assert "already exists" in _one_error_line(result)
+
+
+def test_init_refuses_a_weak_kdf_outside_tests(tmp_path: Path) -> None:
+    e = cli_env(tmp_path)
+    del e["SECURESUBMIT_ALLOW_WEAK_KDF"]
+    result = run_cli(*WEAK_INIT, env=e)
+    assert result.returncode == 1
+    assert "at least 256 MiB" in _one_error_line(result)
+
+
+def test_report_new_list_show_edit_delete(env: dict[str, str]) -> None:
+    rid = _new(
+        env,
+        "--template",
+        "environment-info",
+        "--title",
+        "Water data refused",
+        "--country",
+        "TJ",
+        "--date",
+        "2026-10",
+        "--place",
+        "Khujand",
+        "--person",
+        "Rustam;activist;sensitive",
+        "--source",
+        "letter from the ministry",
+        "--tag",
+        "water",
+        "--field",
+        "requested=water quality data",
+        "--field",
+        "requested_from=Ministry of Energy",
+    )
+    assert len(rid) == 32
+    listed = json.loads(run_cli("report", "list", "--json", env=env).stdout)
+    assert [r["id"] for r in listed] == [rid]
+    assert listed[0]["category"] == "environment"
+    assert listed[0]["people"] == [
+        {"name": "Rustam", "role": "activist", "sensitive": True, "organisation": False}
+    ]
+    shown = run_cli("report", "show", rid[:6], env=env)
+    assert shown.returncode == 0 and "Water data refused" in shown.stdout
+    assert "Ministry of Energy" in shown.stdout
+    edited = run_cli("report", "edit", rid[:6], "--title", "Water data refused twice", env=env)
+    assert edited.returncode == 0, edited.stderr
+    shown = json.loads(run_cli("report", "show", rid, "--json", env=env).stdout)
+    assert shown["title"] == "Water data refused twice" and shown["place"] == "Khujand"
+    deleted = run_cli("report", "delete", rid[:6], "--yes", env=env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(run_cli("report", "list", "--json", env=env).stdout) == []
+
+
+def test_report_from_json_on_stdin(env: dict[str, str]) -> None:
+    payload = {"title": "From a script", "category": "repression", "tags": ["a", "b"]}
+    result = run_cli(
+        "report", "new", "--from-json", "-", "--json", env=env, input=json.dumps(payload)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tags"] == ["a", "b"]
+
+
+def test_delete_without_terminal_needs_yes(env: dict[str, str]) -> None:
+    rid = _new(env, "--title", "keep me", "--category", "other")
+    result = run_cli("report", "delete", rid, env=env)
+    assert result.returncode == 1
+    assert "confirmation" in _one_error_line(result)
+    assert len(json.loads(run_cli("report", "list", "--json", env=env).stdout)) == 1
+
+
+def test_templates_are_listed(env: dict[str, str]) -> None:
+    result = run_cli("report", "templates", "--json", env=env)
+    ids = {t["id"] for t in json.loads(result.stdout)}
+    assert ids == {"press-freedom", "repression", "environment-info"}
+
+
+def test_vault_info_locked_and_unlocked(env: dict[str, str]) -> None:
+    locked = json.loads(run_cli("vault", "info", "--json", env=env).stdout)
+    assert locked["keyslots"] == 1 and "name" not in locked
+    unlocked = json.loads(run_cli("vault", "info", "--unlock", "--json", env=env).stdout)
+    assert unlocked["name"] == "Aigerim" and unlocked["age_recipient"].startswith("age1")
+
+
+def test_passphrase_from_fd(env: dict[str, str], tmp_path: Path) -> None:
+    e = dict(env)
+    del e["SECURESUBMIT_PASSPHRASE_FILE"]
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, (PASSPHRASE + "\n").encode())
+    os.close(write_fd)
+    result = subprocess.run(
+        [sys.executable, "-m", "securesubmit", "report", "list", "--passphrase-fd", str(read_fd)],
+        env=e,
+        pass_fds=(read_fd,),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    os.close(read_fd)
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_passphrase_and_no_terminal_is_a_clear_error(env: dict[str, str]) -> None:
+    e = dict(env)
+    del e["SECURESUBMIT_PASSPHRASE_FILE"]
+    result = run_cli("report", "list", env=e)
+    assert result.returncode == 1
+    assert "no passphrase was given" in _one_error_line(result)
+
+
+def test_passphrase_change_through_cli(env: dict[str, str], tmp_path: Path) -> None:
+    new = tmp_path / "new.txt"
+    new.write_text("another long passphrase\n")
+    result = run_cli(
+        "passphrase",
+        "change",
+        "--kdf-memory-mib",
+        "1",
+        env={**env, "SECURESUBMIT_NEW_PASSPHRASE_FILE": str(new)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert run_cli("report", "list", env=env).returncode == 3
+    assert (
+        run_cli("report", "list", env={**env, "SECURESUBMIT_PASSPHRASE_FILE": str(new)}).returncode
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["report", "show", "ffff"], 1, "no report with an id starting ffff"),
+        (["report", "show", "zz"], 1, "is not a report id"),
+        (["report", "new", "--title", "x", "--category", "sports"], 1, "unknown category"),
+        (
+            ["report", "new", "--title", "x", "--category", "other", "--date", "31/12/2026"],
+            1,
+            "must be YYYY",
+        ),
+        (["report", "new", "--category", "other"], 1, "a report needs a title"),
+        (["report", "edit", "ffff"], 1, "nothing to change"),
+        (
+            ["report", "new", "--title", "x", "--category", "other", "--field", "novalue"],
+            1,
+            "key=value",
+        ),
+        (["report", "new", "--from-json", "/nonexistent/file.json"], 1, "not found"),
+        (["report", "frobnicate"], 2, "invalid choice"),
+        (["--no-such-option"], 2, "unrecognized arguments"),
+    ],
+)
+def test_user_errors_are_one_line_with_their_exit_code(
+    env: dict[str, str], args: list[str], code: int, message: str
+) -> None:
+    result = run_cli(*args, env=env)
+    assert result.returncode == code, result.stderr
+    assert message in _one_error_line(result)
+
+
+def test_wrong_passphrase_exit_code_3(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("wrong passphrase here\n")
+    result = run_cli("report", "list", env={**env, "SECURESUBMIT_PASSPHRASE_FILE": str(bad)})
+    assert result.returncode == 3
+    assert "passphrase is wrong" in _one_error_line(result)
+
+
+def test_missing_vault_exit_code(tmp_path: Path) -> None:
+    result = run_cli("report", "list", env=cli_env(tmp_path))
+    assert result.returncode == 1
+    assert "No vault exists" in _one_error_line(result)
+
+
+def test_vault_in_use_exit_code_4(env: dict[str, str]) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom securesubmit.core.vault import Vault\n"
+            "v = Vault.open(sys.argv[1]); print('ready', flush=True); time.sleep(30)",
+            env["SECURESUBMIT_VAULT"],
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = run_cli("report", "list", env=env)
+        assert result.returncode == 4
+        assert "in use" in _one_error_line(result)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_corrupt_vault_exit_code_6(env: dict[str, str]) -> None:
+    Path(env["SECURESUBMIT_VAULT"]).write_bytes(b"garbage" * 1000)
+    result = run_cli("report", "list", env=env)
+    assert result.returncode == 6
+    assert "damaged" in _one_error_line(result)
+
+
+def test_destroyed_vault_exit_code_7(tmp_path: Path) -> None:
+    e = cli_env(tmp_path)
+    assert run_cli(*WEAK_INIT, "--max-failed-unlocks", "1", env=e).returncode == 0
+    bad = tmp_path / "bad.txt"
+    bad.write_text("wrong passphrase here\n")
+    result = run_cli("report", "list", env={**e, "SECURESUBMIT_PASSPHRASE_FILE": str(bad)})
+    assert result.returncode == 7
+    assert "destroyed" in _one_error_line(result)
+    assert run_cli("report", "list", env=e).returncode == 7
+
+
+def test_panic_needs_confirmation_then_removes_the_vault(env: dict[str, str]) -> None:
+    vault = Path(env["SECURESUBMIT_VAULT"])
+    refused = run_cli("panic", env=env)
+    assert refused.returncode == 1 and vault.exists()
+    done = run_cli("panic", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    assert not vault.exists()
+
+
+def test_a_bug_shows_a_traceback_without_the_message(tmp_path: Path) -> None:
+    code = (
+        "import sys\nimport securesubmit.cli as cli\n"
+        "def boom(args):\n    raise ValueError('SECRET-CANARY-in-bug')\n"
+        "cli.cmd_report_templates = boom\n"
+        "sys.exit(cli.main(['report', 'templates']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 70
+    assert "Traceback" in result.stderr and "ValueError" in result.stderr
+    assert "SECRET-CANARY" not in result.stderr + result.stdout
