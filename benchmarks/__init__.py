@@ -1,0 +1,1 @@
+"""SecureSubmit benchmarks: ratios against references measured in the same run."""
