@@ -56,7 +56,8 @@ def case_drafts(count: str) -> dict[str, float]:
         listed = len(session.list_reports())
         read = time.perf_counter() - start
         session.close()
-    assert listed == n
+    if listed != n:
+        raise RuntimeError(f"listed {listed} drafts, expected {n}")
     return {
         "seconds": write,
         "write_per_s": n / write,
