@@ -108,10 +108,9 @@ def bench_drafts(runs: int, quick: bool) -> Case:
     n = 200 if quick else 5000
     case = Case(f"save {n} drafts of ~2 KB, then list", "context only")
     case.runs = repeat(runs, lambda: probe("drafts", str(n)))
-    case.note = (
-        f"{statistics.median(r['write_per_s'] for r in case.runs):,.0f} drafts/s saved "
-        f"(one transaction each); list {statistics.median(r['list_seconds'] for r in case.runs):.3f} s"
-    )
+    per_s = statistics.median(r["write_per_s"] for r in case.runs)
+    listing = statistics.median(r["list_seconds"] for r in case.runs)
+    case.note = f"{per_s:,.0f} drafts/s saved (one transaction each); list {listing:.3f} s"
     return case
 
 
@@ -169,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 goal = "" if label == "reference" else case.goal
                 print(
-                    f"{name[:48]:48} {row['median_s']:9.3f} {row['min_s']:9.3f} {row['max_s']:9.3f} "
-                    f"{row['peak_rss_mib']:8.1f}  {goal:18} {status}"
+                    f"{name[:48]:48} {row['median_s']:9.3f} {row['min_s']:9.3f} "
+                    f"{row['max_s']:9.3f} {row['peak_rss_mib']:8.1f}  {goal:18} {status}"
                 )
         if case.note:
             print(f"{'':48} {case.note}")
