@@ -367,17 +367,54 @@ def age_encrypt_stream(
     pyrage.encrypt_io(source, destination, parsed)
 
 
-def age_decrypt_stream(source: BinaryIO, destination: BinaryIO, secrets: Iterable[bytes]) -> None:
-    """Decrypt an age v1 file, streaming. Raises DecryptionFailed on any failure.
 
-    The caller MUST run the strict header check (core/agehdr.py) on ``source`` first,
-    and MUST write ``destination`` to a place that is discarded if this raises: pyrage
-    releases plaintext before the whole stream has been authenticated.
+class _Recorder:
+    """Passes ``read``/``write`` through and remembers an exception they raise, so an
+    I/O error of the caller's own stream can be told apart from one pyrage makes up."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._inner.read(size)
+        except BaseException as error:
+            self.error = error
+            raise
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._inner.write(data)
+        except BaseException as error:
+            self.error = error
+            raise
+
+
+def age_decrypt_untrusted(
+    source: BinaryIO, destination: BinaryIO, secrets: Iterable[bytes]
+) -> None:
+    """Open an age file from outside: the strict header check, then streaming decryption.
+
+    Raises FormatError if core/agehdr.py refuses the header (pyrage never sees it), and
+    DecryptionFailed for every other bad file: no matching key, a wrong header MAC, an
+    altered or truncated payload. pyrage 1.4.0 reports payload failures as a bare
+    OSError; they are mapped too, while an OSError raised by ``source`` or
+    ``destination`` themselves (a full disk) propagates unchanged. pyrage reads exactly
+    the bytes that were checked, even if the file changes meanwhile. ``destination`` MUST still be discarded if this raises:
+    plaintext is released before the whole stream is authenticated.
     """
     import pyrage
 
+    from securesubmit.core import agehdr
+
     identities = [pyrage.x25519.Identity.from_str(age_identity(s)) for s in secrets]
+    _header, checked = agehdr.checked_reader(source)
+    reader, writer = _Recorder(checked), _Recorder(destination)
     try:
-        pyrage.decrypt_io(source, destination, identities)
-    except pyrage.DecryptError:
+        pyrage.decrypt_io(reader, writer, identities)
+    except (pyrage.DecryptError, OSError):
+        own = reader.error or writer.error
+        if own is not None:  # pyrage re-raises it, though not always as the same object
+            raise own from None
         raise DecryptionFailed("the age file could not be decrypted with this key") from None

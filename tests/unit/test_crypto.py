@@ -105,10 +105,10 @@ def test_age_strings_match_pyrage_and_age_round_trips() -> None:
     out = io.BytesIO()
     crypto.age_encrypt_stream(io.BytesIO(b"payload"), out, [crypto.parse_age_recipient(recipient)])
     plain = io.BytesIO()
-    crypto.age_decrypt_stream(io.BytesIO(out.getvalue()), plain, [secret])
+    crypto.age_decrypt_untrusted(io.BytesIO(out.getvalue()), plain, [secret])
     assert plain.getvalue() == b"payload"
     with pytest.raises(DecryptionFailed):
-        crypto.age_decrypt_stream(
+        crypto.age_decrypt_untrusted(
             io.BytesIO(out.getvalue()), io.BytesIO(), [crypto.generate_encryption_key()]
         )
 
