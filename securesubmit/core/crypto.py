@@ -401,7 +401,8 @@ def age_decrypt_untrusted(
     altered or truncated payload. pyrage 1.4.0 reports payload failures as a bare
     OSError; they are mapped too, while an OSError raised by ``source`` or
     ``destination`` themselves (a full disk) propagates unchanged. pyrage reads exactly
-    the bytes that were checked, even if the file changes meanwhile. ``destination`` MUST still be discarded if this raises:
+    the bytes that were checked, even if the file changes meanwhile. ``destination``
+    MUST still be discarded if this raises:
     plaintext is released before the whole stream is authenticated.
     """
     import pyrage
