@@ -489,6 +489,58 @@ def cmd_report_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from securesubmit.core.fs import read_limited
+    from securesubmit.core.service import verify_audit
+
+    path = Path(args.file).expanduser() if args.file else _vault_path(args)
+    against = [read_limited(Path(f), 64 * 1024, "the checkpoint file") for f in args.against or []]
+    try:
+        result = verify_audit(path, against)
+    except SecureSubmitError as exc:
+        problems = getattr(exc, "problems", None)
+        if args.json and problems is not None:
+            _print_json({"intact": False, "problems": problems})
+        elif problems is not None:
+            for problem in problems:
+                print(f"problem: {problem}")
+        raise
+    if args.json:
+        _print_json(
+            {
+                "intact": True,
+                "events": result.events,
+                "tree_head": result.root.hex(),
+                "log_key": result.log_key.hex(),
+                "log_key_id": result.log_key_id,
+                "checked_against": result.checked_against,
+            }
+        )
+    else:
+        print(result.summary())
+    return EXIT_OK
+
+
+def cmd_audit_log(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        events = session.audit_log()
+    if args.json:
+        _print_json(events)
+        return EXIT_OK
+    for event in events:
+        details = ", ".join(f"{k}={v}" for k, v in sorted(event.get("details", {}).items()))
+        print(f"{event['seq']:>6}  {event['time']}  {event['type']:24} {details}")
+    return EXIT_OK
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        checkpoint = session.export_checkpoint(Path(args.out))
+    print(f"Wrote the vault's signed checkpoint to {args.out}", file=sys.stderr)
+    print(checkpoint.decode("utf-8").split("\n")[1] + " events")
+    return EXIT_OK
+
+
 def cmd_panic(args: argparse.Namespace) -> int:
     from securesubmit.core.service import panic
 
@@ -503,10 +555,8 @@ def cmd_panic(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     try:
-        from securesubmit.tui.app import run_app  # type: ignore[import-not-found,unused-ignore]
+        from securesubmit.tui.app import run_app
     except ImportError:
-        run_app = None
-    if run_app is None:
         print("The terminal app is not part of this version yet. Try:", file=sys.stderr)
         print("  securesubmit init          create a vault", file=sys.stderr)
         print("  securesubmit report new   write a report", file=sys.stderr)
@@ -732,6 +782,39 @@ def build_parser() -> argparse.ArgumentParser:
         "securesubmit report templates",
         json_output=True,
     )
+
+    audit = nouns.add_parser("audit", help="tamper-evident history", description="audit log")
+    audit_verbs = audit.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        audit_verbs,
+        "verify",
+        cmd_audit_verify,
+        "check a vault against its signed log (no passphrase needed)",
+        "securesubmit audit verify vault.db --against partner-checkpoint.txt",
+        json_output=True,
+    )
+    p.add_argument("file", nargs="?", help="vault file to check (default: your vault)")
+    p.add_argument(
+        "--against", action="append", metavar="CHECKPOINT", help="a checkpoint kept elsewhere"
+    )
+    leaf(
+        audit_verbs,
+        "log",
+        cmd_audit_log,
+        "show the readable history of the vault (needs the passphrase)",
+        "securesubmit audit log --json",
+        json_output=True,
+    )
+    p = leaf(
+        audit_verbs,
+        "checkpoint",
+        cmd_audit_checkpoint,
+        "write the latest signed checkpoint to a file, for someone to keep",
+        "securesubmit audit checkpoint --out checkpoint-2026-11.txt",
+    )
+    p.add_argument("--out", required=True, metavar="FILE")
 
     p = leaf(
         nouns,

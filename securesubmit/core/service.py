@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from securesubmit.core import crypto, fs
+from securesubmit.core.audit import AuditResult
 from securesubmit.core.models import EDITABLE, Person, Report, now_iso, validate
 from securesubmit.core.vault import DEFAULT_MAX_FAILED, LockedInfo, Vault
 from securesubmit.errors import InputError, NotFound, VaultNotFound
@@ -21,6 +22,12 @@ from securesubmit.errors import InputError, NotFound, VaultNotFound
 Clock = Callable[[], datetime]
 ROLES = ("reporter", "coordinator")
 MIN_PASSPHRASE = 8
+
+
+def audit_log_name(log_key: bytes) -> str:
+    from securesubmit.core.audit import log_name
+
+    return log_name(log_key)
 
 
 def utc_now() -> datetime:
@@ -126,7 +133,12 @@ def create_vault(
     if len(name) > 100 or len(organisation) > 200:
         raise InputError("the name or organisation is too long")
     vault = Vault.create(
-        Path(path), passphrase, kdf=kdf or crypto.calibrate_kdf(), max_failed=max_failed, rng=rng
+        Path(path),
+        passphrase,
+        kdf=kdf or crypto.calibrate_kdf(),
+        max_failed=max_failed,
+        rng=rng,
+        clock=clock,
     )
     try:
         identity = Identity(
@@ -138,7 +150,7 @@ def create_vault(
             created=now_iso(clock()),
         )
         session = Session(vault, clock=clock, rng=rng)
-        with vault.transaction():
+        with vault.transaction("identity.created"):
             vault.put(session._identity_id, identity.to_record())
         session._identity = identity
         return session
@@ -164,6 +176,14 @@ def read_locked_info(path: Path) -> LockedInfo:
         return vault.locked_info()
 
 
+def verify_audit(path: Path, against: list[bytes] | None = None) -> AuditResult:
+    """The auditor's check: no passphrase. Raises LogTampered listing every problem."""
+    from securesubmit.core.audit import verify_vault
+
+    with Vault.open(Path(path)) as vault:
+        return verify_vault(vault, against or [])
+
+
 def panic(path: Path) -> None:
     """Destroy every key slot, then remove the vault's files. Needs no passphrase."""
     path = Path(path)
@@ -177,15 +197,12 @@ def panic(path: Path) -> None:
 class Session:
     """An unlocked vault and the operations on it."""
 
-    # Fixed record id of the owner's identity: derived, so it reveals nothing on disk.
     def __init__(self, vault: Vault, *, clock: Clock = utc_now, rng: crypto.Rng | None = None):
         self.vault = vault
         self.clock = clock
         self.rng = rng
-        self._identity_id = crypto.mac(
-            crypto.derive_subkey(vault._require_master(), "vault/fixed-ids", vault.vault_id),
-            b"identity",
-        )[:16]
+        vault.clock = clock
+        self._identity_id = vault.fixed_id("identity")
         self._identity: Identity | None = None
 
     def close(self) -> None:
@@ -227,6 +244,26 @@ class Session:
             new_passphrase, kdf=kdf or crypto.calibrate_kdf(), rng=self.rng
         )
 
+    # --- audit ------------------------------------------------------------------------------
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        """The readable event history, oldest first."""
+        return [{"seq": seq, **event} for seq, event in self.vault.events()]
+
+    def export_checkpoint(self, out: Path) -> bytes:
+        """Write the latest signed checkpoint to ``out`` and keep it in the vault too."""
+        checkpoint = self.vault.latest_checkpoint()
+        fs.write_file_atomic(Path(out), checkpoint)
+        from securesubmit.core import note
+
+        size = note.parse_and_verify_checkpoint(
+            checkpoint,
+            audit_log_name(self.vault.log_public_key()),
+            self.vault.log_public_key(),
+        ).size
+        self.vault.keep_checkpoint(size)
+        return checkpoint
+
     # --- reports --------------------------------------------------------------------------
 
     def create_report(self, **values: Any) -> Report:
@@ -238,7 +275,7 @@ class Session:
         values.setdefault("category", _category_for(values.get("template", "")))
         report = Report(id=record_id.hex(), created=stamp, updated=stamp, **_coerce(values))
         validate(report)
-        with self.vault.transaction():
+        with self.vault.transaction("report.created", {"report": report.id}):
             self.vault.put(record_id, report.to_record())
         return report
 
@@ -249,7 +286,7 @@ class Session:
         current = self.get_report(ref)
         updated = replace(current, **_coerce(changes), updated=now_iso(self.clock()))
         validate(updated)
-        with self.vault.transaction():
+        with self.vault.transaction("report.edited", {"report": current.id}):
             self.vault.put(bytes.fromhex(current.id), updated.to_record())
         return updated
 
@@ -287,7 +324,7 @@ class Session:
 
     def delete_report(self, ref: str) -> Report:
         report = self.get_report(ref)
-        with self.vault.transaction():
+        with self.vault.transaction("report.deleted", {"report": report.id}):
             self.vault.delete(bytes.fromhex(report.id))
         self.vault.checkpoint()
         return report

@@ -14,12 +14,13 @@ import sqlite3
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from securesubmit.core import crypto, fs
+from securesubmit.core import audit, crypto, fs, merkle, note
 from securesubmit.errors import (
     DecryptionFailed,
     NewerSchema,
@@ -50,6 +51,9 @@ _SCHEMA = (
     "CREATE TABLE objects (id BLOB PRIMARY KEY, version INTEGER NOT NULL, "
     "data BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE chunks (id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY, leaf BLOB NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, "
+    "kept INTEGER NOT NULL DEFAULT 0)",
 )
 
 
@@ -168,6 +172,9 @@ class Vault:
         self._chunk_ids: bytes | None = None
         self._writes: list[Write] | None = None
         self.rng: crypto.Rng | None = None  # injected only to produce test vectors
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._log_seed: bytes | None = None
+        self._tree: merkle.TreeState | None = None
         self.vault_id = b"" if creating else self._read_vault_id()
 
     # --- opening and closing -------------------------------------------------------
@@ -181,6 +188,7 @@ class Vault:
         kdf: crypto.KdfParams,
         max_failed: int = DEFAULT_MAX_FAILED,
         rng: crypto.Rng | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> Vault:
         path = Path(path)
         if path.exists():
@@ -195,6 +203,8 @@ class Vault:
             vault = cls._connect(path, creating=True)
             with vault._transaction():
                 vault.rng = rng
+                if clock is not None:
+                    vault.clock = clock
                 vault._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 vault._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 for statement in _SCHEMA:
@@ -210,7 +220,18 @@ class Vault:
                 vault.vault_id = vault_id
                 master = crypto.random_bytes(crypto.KEY_SIZE, rng)
                 vault._write_slot(0, passphrase, master, kdf, rng)
+                log_seed = crypto.generate_signing_key(rng)
+                vault.db.table("meta").insert_all(
+                    [
+                        {"name": "log_key", "value": crypto.signing_public_key(log_seed)},
+                        {"name": "tree_state", "value": merkle.TreeState().to_bytes()},
+                    ]
+                )
             vault._set_master(master)
+            vault._log_seed = log_seed
+            with vault.transaction("vault.created"):
+                log_record = {"kind": "log-key", "schema": 1, "seed": log_seed.hex()}
+                vault.put(vault.fixed_id("log-key"), log_record)
             return vault
         except BaseException:
             with contextlib.suppress(Exception):
@@ -368,7 +389,7 @@ class Vault:
         self, new_passphrase: str, *, kdf: crypto.KdfParams, rng: crypto.Rng | None = None
     ) -> None:
         master = self._require_master()
-        with self._transaction():
+        with self.transaction("passphrase.changed"):
             self._conn.execute("DELETE FROM keyslots")
             self._write_slot(0, new_passphrase, master, kdf, rng)
         self.checkpoint()
@@ -406,8 +427,17 @@ class Vault:
             crypto.derive_subkey(master, "vault/records", self.vault_id), self.rng
         )
         self._chunk_ids = crypto.derive_subkey(master, "vault/chunk-ids", self.vault_id)
+        record = self.get(self.fixed_id("log-key"))
+        if record is not None:
+            self._log_seed = bytes.fromhex(record["seed"])
+
+    def fixed_id(self, name: str) -> bytes:
+        """The row id of a singleton record (identity, log key): derived, so unlinkable."""
+        key = crypto.derive_subkey(self._require_master(), "vault/fixed-ids", self.vault_id)
+        return crypto.mac(key, name.encode("utf-8"))[:RECORD_ID_SIZE]
 
     def _forget_keys(self) -> None:
+        self._log_seed = None
         self._master = None
         self._records = None
         self._chunk_ids = None
@@ -435,16 +465,89 @@ class Vault:
         conn.execute("COMMIT")
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[list[Write]]:
-        """One atomic change. Yields the list of rows written, for the audit event."""
+    def transaction(
+        self, event: str, details: dict[str, Any] | None = None
+    ) -> Iterator[list[Write]]:
+        """One atomic change and its audit event, committed together or not at all."""
         if self._writes is not None:
             raise RuntimeError("transactions do not nest")
         self._writes = []
         try:
             with self._transaction():
                 yield self._writes
+                self._append_event(event, details or {}, self._writes)
+        except BaseException:
+            self._tree = None  # reload from the file: the append was rolled back
+            raise
         finally:
             self._writes = None
+
+    def _load_tree(self) -> merkle.TreeState:
+        if self._tree is None:
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'tree_state'").fetchone()
+            if row is None:
+                raise VaultCorrupt("the vault's audit log state is missing")
+            self._tree = merkle.TreeState.from_bytes(bytes(row[0]))
+        return self._tree
+
+    def log_public_key(self) -> bytes:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = 'log_key'").fetchone()
+        if row is None or len(row[0]) != crypto.PUBLIC_KEY_SIZE:
+            raise VaultCorrupt("the vault's log key is missing")
+        return bytes(row[0])
+
+    def _append_event(self, event: str, details: dict[str, Any], writes: list[Write]) -> None:
+        if self._records is None or self._log_seed is None:
+            raise RuntimeError("vault is locked")
+        tree = self._load_tree()
+        seq = tree.size
+        stamp = self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"kind": "event", "schema": 1, "type": event, "time": stamp, "details": details}
+        row = struct.pack(">Q", seq)
+        data = self._records.encrypt(
+            pad(canonical_json(body)), _row_ad(self.vault_id, "events", "data", row, 1)
+        )
+        leaf = audit.encode_leaf(seq, crypto.sha256(data), writes)
+        self._conn.execute(
+            "INSERT INTO events (seq, leaf, data) VALUES (?, ?, ?)", (seq, leaf, data)
+        )
+        tree.append(merkle.leaf_hash(leaf))
+        self._conn.execute(
+            "UPDATE meta SET value = ? WHERE name = 'tree_state'", (tree.to_bytes(),)
+        )
+        name = audit.log_name(crypto.signing_public_key(self._log_seed))
+        body_text = note.format_checkpoint_body(note.Checkpoint(name, tree.size, tree.root()))
+        signed = note.sign_checkpoint(body_text, name, self._log_seed)
+        self._conn.execute("DELETE FROM checkpoints WHERE kept = 0")
+        self._conn.execute(
+            "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (tree.size, signed)
+        )
+
+    def latest_checkpoint(self) -> bytes:
+        row = self._conn.execute(
+            "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise VaultCorrupt("the vault has no signed checkpoint")
+        return bytes(row[0])
+
+    def keep_checkpoint(self, size: int) -> None:
+        """Keep a checkpoint that left the vault (exported, sent in a bundle)."""
+        self._conn.execute("UPDATE checkpoints SET kept = 1 WHERE size = ?", (size,))
+
+    def events(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The decrypted event history, oldest first."""
+        if self._records is None:
+            raise RuntimeError("vault is locked")
+        for seq, data in self._conn.execute("SELECT seq, data FROM events ORDER BY seq"):
+            ad = _row_ad(self.vault_id, "events", "data", struct.pack(">Q", seq), 1)
+            try:
+                value = json.loads(unpad(self._records.decrypt(bytes(data), ad)))
+            except (DecryptionFailed, ValueError):
+                raise VaultCorrupt(
+                    f"event {seq} failed authentication: the vault was altered"
+                ) from None
+            yield int(seq), value
 
     def _record(self, write: Write) -> None:
         if self._writes is None:
@@ -557,7 +660,7 @@ class Vault:
             row = self._chunk_row(attachment_id, index)
             data = cipher.encrypt(block, ad)
             self._conn.execute("INSERT INTO chunks (id, data) VALUES (?, ?)", (row, data))
-            self._record(Write("chunks", row, index, data))
+            self._record(Write("chunks", row, 1, data))
             index += 1
             done += len(block)
             if progress is not None:

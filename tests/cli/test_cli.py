@@ -62,6 +62,9 @@ def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
         ["report", "delete"],
         ["report", "templates"],
         ["panic"],
+        ["audit", "verify"],
+        ["audit", "log"],
+        ["audit", "checkpoint"],
     ],
 )
 def test_every_command_has_help_with_an_example(command: list[str], tmp_path: Path) -> None:
@@ -314,3 +317,34 @@ def test_a_bug_shows_a_traceback_without_the_message(tmp_path: Path) -> None:
     assert result.returncode == 70
     assert "Traceback" in result.stderr and "ValueError" in result.stderr
     assert "SECRET-CANARY" not in result.stderr + result.stdout
+
+
+def test_audit_verify_log_and_checkpoint_through_cli(env: dict[str, str], tmp_path: Path) -> None:
+    _new(env, "--title", "audited", "--category", "other")
+    kept = tmp_path / "kept.txt"
+    assert run_cli("audit", "checkpoint", "--out", str(kept), env=env).returncode == 0
+    # The auditor needs no passphrase.
+    no_pw = {k: v for k, v in env.items() if k != "SECURESUBMIT_PASSPHRASE_FILE"}
+    verified = run_cli(
+        "audit", "verify", env["SECURESUBMIT_VAULT"], "--against", str(kept), env=no_pw
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("intact: 3 events")
+    as_json = json.loads(run_cli("audit", "verify", "--json", env=no_pw).stdout)
+    assert as_json["intact"] is True and as_json["events"] == 3
+    log = json.loads(run_cli("audit", "log", "--json", env=env).stdout)
+    assert [e["type"] for e in log] == ["vault.created", "identity.created", "report.created"]
+
+
+def test_audit_verify_reports_tampering_with_exit_code_5(env: dict[str, str]) -> None:
+    import sqlite3
+
+    _new(env, "--title", "to be altered", "--category", "other")
+    conn = sqlite3.connect(env["SECURESUBMIT_VAULT"])
+    conn.execute("DELETE FROM events WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    result = run_cli("audit", "verify", env=env)
+    assert result.returncode == 5
+    assert "problem: events after 2 are missing" in result.stdout
+    assert _one_error_line(result).startswith("error: tampered:")

@@ -338,13 +338,13 @@ def test_chunks_round_trip_and_are_bound_to_their_attachment(session: Session) -
     vault = session.vault
     data = bytes(range(256)) * 9000  # a little over 2 MiB: three chunks
     att = Vault.new_id()
-    with vault.transaction():
+    with vault.transaction("test"):
         count = vault.write_chunks(att, io.BytesIO(data).read)
     assert count == 3
     assert b"".join(vault.read_chunks(att, count)) == data
     other = Vault.new_id()
     with pytest.raises(VaultCorrupt, match="missing"):
         list(vault.read_chunks(other, 1))
-    with vault.transaction():
+    with vault.transaction("test"):
         vault.delete_chunks(att, count)
     assert vault._conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == 0

@@ -1,0 +1,241 @@
+"""The audit log: event leaves, and verification of a vault without any secret key.
+
+Specified in docs/spec/audit.md. The vault appends events (core/vault.py); this module
+owns the leaf encoding and the auditor's check of a vault file against its log and
+against checkpoints kept elsewhere.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from securesubmit.core import crypto, merkle, note
+from securesubmit.errors import FormatError, SecureSubmitError, VerificationError
+
+if TYPE_CHECKING:
+    from securesubmit.core.vault import Vault, Write
+
+LEAF_MAGIC = b"securesubmit-event v1\n"
+TABLE_CODES = {"objects": 1, "chunks": 2}
+TABLE_NAMES = {code: name for name, code in TABLE_CODES.items()}
+DELETED = bytes(32)
+MAX_WRITES_PER_EVENT = 1 << 24
+MAX_PROBLEMS_SHOWN = 50
+
+
+def log_name(log_public_key: bytes) -> str:
+    """Key name and origin of a vault's log: names the key, not the vault's owner."""
+    return note.vault_log_name(crypto.sha256(log_public_key))
+
+
+def encode_leaf(seq: int, data_hash: bytes, writes: Sequence[Write]) -> bytes:
+    parts = [LEAF_MAGIC, struct.pack(">Q", seq), data_hash, struct.pack(">I", len(writes))]
+    for write in writes:
+        parts.append(bytes([TABLE_CODES[write.table], len(write.row)]))
+        parts.append(write.row)
+        parts.append(struct.pack(">Q", write.version))
+        parts.append(crypto.sha256(write.data) if write.data else DELETED)
+    return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class LeafWrite:
+    table: str
+    row: bytes
+    version: int
+    data_hash: bytes
+
+    @property
+    def deleted(self) -> bool:
+        return self.version == 0
+
+
+@dataclass(frozen=True)
+class Leaf:
+    seq: int
+    data_hash: bytes
+    writes: tuple[LeafWrite, ...]
+
+
+def parse_leaf(leaf: bytes) -> Leaf:
+    """Strict parse of a stored leaf; raises FormatError."""
+    fixed = len(LEAF_MAGIC) + 8 + 32 + 4
+    if len(leaf) < fixed or not leaf.startswith(LEAF_MAGIC):
+        raise FormatError("an audit event is malformed")
+    pos = len(LEAF_MAGIC)
+    (seq,) = struct.unpack_from(">Q", leaf, pos)
+    data_hash = leaf[pos + 8 : pos + 40]
+    (count,) = struct.unpack_from(">I", leaf, pos + 40)
+    pos = fixed
+    writes = []
+    if count > MAX_WRITES_PER_EVENT:
+        raise FormatError("an audit event is malformed")
+    for _ in range(count):
+        if pos + 2 > len(leaf):
+            raise FormatError("an audit event is malformed")
+        code, row_len = leaf[pos], leaf[pos + 1]
+        end = pos + 2 + row_len + 8 + 32
+        if code not in TABLE_NAMES or row_len == 0 or end > len(leaf):
+            raise FormatError("an audit event is malformed")
+        row = leaf[pos + 2 : pos + 2 + row_len]
+        (version,) = struct.unpack_from(">Q", leaf, pos + 2 + row_len)
+        row_hash = leaf[pos + 2 + row_len + 8 : end]
+        if (version == 0) != (row_hash == DELETED):
+            raise FormatError("an audit event is malformed")
+        writes.append(LeafWrite(TABLE_NAMES[code], row, version, row_hash))
+        pos = end
+    if pos != len(leaf):
+        raise FormatError("an audit event is malformed")
+    return Leaf(seq, data_hash, tuple(writes))
+
+
+@dataclass
+class AuditResult:
+    """What a successful verification established."""
+
+    events: int
+    root: bytes
+    log_key: bytes
+    checked_against: list[int] = field(default_factory=list)
+
+    @property
+    def log_key_id(self) -> str:
+        return log_name(self.log_key).rsplit("/", 1)[-1]
+
+    def summary(self) -> str:
+        text = (
+            f"intact: {self.events:,} events, tree head {self.root.hex()[:16]}…, "
+            f"signed by log key {self.log_key_id}"
+        )
+        if self.checked_against:
+            sizes = ", ".join(f"{s:,}" for s in self.checked_against)
+            text += f"; consistent with checkpoint(s) of size {sizes}"
+        return text
+
+
+class LogTampered(VerificationError):
+    """The vault does not match its audit log: records were altered, removed or rolled back."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        text = "tampered: " + "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        super().__init__(text, hint="compare with a backup and with checkpoints partners kept")
+
+
+def _short(row: bytes) -> str:
+    return row.hex()[:8] + "…"
+
+
+def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
+    """Check a vault file against its own log and against kept checkpoints.
+
+    Needs no passphrase. Returns what was established; raises LogTampered listing every
+    problem found, or FormatError if a given checkpoint cannot be read at all.
+    """
+    conn = vault._conn
+    problems: list[str] = []
+    meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    log_key = meta.get("log_key")
+    if not isinstance(log_key, bytes) or len(log_key) != 32:
+        raise LogTampered(["the vault's log key is missing or damaged"])
+    name = log_name(log_key)
+
+    tree = merkle.TreeState()
+    prefix_roots: dict[int, bytes] = {}
+    wanted_sizes: set[int] = set()
+    checkpoints = [bytes(c) for c in against]
+    parsed_against: list[note.Checkpoint] = []
+    for text in checkpoints:
+        try:
+            parsed_against.append(note.parse_and_verify_checkpoint(text, name, log_key))
+        except SecureSubmitError as exc:
+            problems.append(f"a given checkpoint is not from this vault's log key ({exc})")
+    wanted_sizes = {c.size for c in parsed_against}
+
+    latest: dict[tuple[str, bytes], LeafWrite] = {}
+    expected_seq = 0
+    for seq, leaf_bytes, data in conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq"):
+        if seq != expected_seq:
+            if seq > expected_seq:
+                problems.append(
+                    f"event{'s' if seq - expected_seq > 1 else ''} {expected_seq}"
+                    + (f"–{seq - 1}" if seq - expected_seq > 1 else "")
+                    + " missing"
+                )
+            expected_seq = seq
+        try:
+            leaf = parse_leaf(bytes(leaf_bytes))
+        except FormatError:
+            problems.append(f"event {seq} is malformed")
+            leaf = None
+        if leaf is not None:
+            if leaf.seq != seq:
+                problems.append(f"event {seq} was moved (it says it is event {leaf.seq})")
+            if leaf.data_hash != crypto.sha256(bytes(data)):
+                problems.append(f"event {seq}'s details were altered")
+            for write in leaf.writes:
+                latest[(write.table, write.row)] = write
+        tree.append(merkle.leaf_hash(bytes(leaf_bytes)))
+        expected_seq += 1
+        if tree.size in wanted_sizes:
+            prefix_roots[tree.size] = tree.root()
+    size, root = tree.size, tree.root()
+
+    for table in ("objects", "chunks"):
+        columns = "id, version, data" if table == "objects" else "id, NULL, data"
+        seen: set[bytes] = set()
+        for row, version, data in conn.execute(f"SELECT {columns} FROM {table}"):  # noqa: S608
+            row = bytes(row)
+            seen.add(row)
+            entry = latest.get((table, row))
+            if entry is None or entry.deleted:
+                problems.append(f"{table} row {_short(row)} is not in the log")
+            elif entry.data_hash != crypto.sha256(bytes(data)) or (
+                version is not None and entry.version != version
+            ):
+                problems.append(f"{table} row {_short(row)} was altered")
+        for (t, row), entry in latest.items():
+            if t == table and not entry.deleted and row not in seen:
+                problems.append(f"{table} row {_short(row)} was deleted outside the log")
+
+    stored = conn.execute(
+        "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+    ).fetchone()
+    if stored is None:
+        problems.append("the vault has no signed checkpoint")
+    else:
+        try:
+            head = note.parse_and_verify_checkpoint(bytes(stored[1]), name, log_key)
+        except SecureSubmitError as exc:
+            problems.append(f"the vault's checkpoint does not verify ({exc})")
+        else:
+            if head.size > size:
+                problems.append(
+                    f"events after {size} are missing (the signed checkpoint covers {head.size})"
+                )
+            elif head.size < size:
+                problems.append(f"the log has {size - head.size} event(s) no checkpoint signs")
+            elif head.root_hash != root:
+                problems.append("the log was rewritten: its root differs from the signed one")
+
+    for kept in parsed_against:
+        if kept.size > size:
+            problems.append(
+                f"rolled back: a kept checkpoint covers {kept.size:,} events, "
+                f"the vault has only {size:,}"
+            )
+        elif kept.size == 0:
+            continue
+        elif prefix_roots.get(kept.size) != kept.root_hash:
+            problems.append(
+                f"fork: the vault's first {kept.size:,} events differ from a kept checkpoint"
+            )
+
+    if problems:
+        raise LogTampered(problems)
+    return AuditResult(size, root, log_key, sorted(c.size for c in parsed_against))

@@ -1,0 +1,284 @@
+"""The audit log: every change is an event; tampering with the file directly is detected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from securesubmit.core import audit, crypto, note
+from securesubmit.core.audit import LogTampered, encode_leaf, parse_leaf
+from securesubmit.core.service import create_vault, unlock_vault, verify_audit
+from securesubmit.core.vault import Write
+from securesubmit.errors import FormatError
+from tests.helpers import FAST_KDF, PASSPHRASE, FixedClock
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "audit" / "event-leaf.json"
+
+
+@pytest.fixture
+def vault_with_history(tmp_path: Path) -> Iterator[Path]:
+    """A closed vault with 20 reports, some edited and deleted: 31 events in all."""
+    path = tmp_path / "v" / "vault.db"
+    clock = FixedClock()
+    with create_vault(path, PASSPHRASE, kdf=FAST_KDF, clock=clock) as s:
+        ids = []
+        for i in range(20):
+            clock.advance(60)
+            ids.append(s.create_report(title=f"report {i}", category="media").id)
+        for rid in ids[:5]:
+            s.update_report(rid, place="Bishkek")
+        for rid in ids[5:9]:
+            s.delete_report(rid)
+    yield path
+
+
+def _sql(path: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    conn = sqlite3.connect(path)
+    for sql, params in statements:
+        conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def _one(path: Path, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(sql, params).fetchone()
+        assert row is not None
+        return tuple(row)
+    finally:
+        conn.close()
+
+
+def _problems(path: Path, against: list[bytes] | None = None) -> list[str]:
+    with pytest.raises(LogTampered) as caught:
+        verify_audit(path, against)
+    return caught.value.problems
+
+
+def test_untouched_vault_verifies_intact(vault_with_history: Path) -> None:
+    result = verify_audit(vault_with_history)
+    assert result.events == 2 + 20 + 5 + 4
+    assert result.summary().startswith("intact: 31 events")
+
+
+def test_every_operation_appends_one_readable_event(vault_with_history: Path) -> None:
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        s.change_passphrase("another passphrase here", kdf=FAST_KDF)
+    with unlock_vault(vault_with_history, "another passphrase here") as s:
+        types = [e["type"] for e in s.audit_log()]
+    assert types[:2] == ["vault.created", "identity.created"]
+    assert types.count("report.created") == 20
+    assert types.count("report.edited") == 5
+    assert types.count("report.deleted") == 4
+    assert types[-1] == "passphrase.changed"
+    verify_audit(vault_with_history)
+
+
+def test_one_flipped_ciphertext_byte_is_reported(vault_with_history: Path) -> None:
+    row, data = _one(vault_with_history, "SELECT id, data FROM objects LIMIT 1 OFFSET 3")
+    bad = bytearray(data)  # type: ignore[arg-type]
+    bad[40] ^= 1
+    _sql(vault_with_history, ("UPDATE objects SET data = ? WHERE id = ?", (bytes(bad), row)))
+    assert _problems(vault_with_history) == [f"objects row {bytes(row).hex()[:8]}… was altered"]  # type: ignore[arg-type]
+
+
+def test_deleted_row_is_reported(vault_with_history: Path) -> None:
+    (row,) = _one(vault_with_history, "SELECT id FROM objects LIMIT 1 OFFSET 2")
+    _sql(vault_with_history, ("DELETE FROM objects WHERE id = ?", (row,)))
+    assert _problems(vault_with_history) == [
+        f"objects row {bytes(row).hex()[:8]}… was deleted outside the log"  # type: ignore[arg-type]
+    ]
+
+
+def test_inserted_row_is_reported(vault_with_history: Path) -> None:
+    _sql(
+        vault_with_history,
+        ("INSERT INTO objects (id, version, data) VALUES (?, 1, ?)", (bytes(16), bytes(300))),
+    )
+    assert _problems(vault_with_history) == ["objects row 00000000… is not in the log"]
+
+
+def test_deleting_the_last_ten_events_is_reported(vault_with_history: Path) -> None:
+    _sql(vault_with_history, ("DELETE FROM events WHERE seq >= 21", ()))
+    problems = _problems(vault_with_history)
+    assert "events after 21 are missing (the signed checkpoint covers 31)" in problems
+
+
+def test_reordered_events_are_reported(vault_with_history: Path) -> None:
+    a = _one(vault_with_history, "SELECT leaf, data FROM events WHERE seq = 5")
+    b = _one(vault_with_history, "SELECT leaf, data FROM events WHERE seq = 6")
+    _sql(
+        vault_with_history,
+        ("UPDATE events SET leaf = ?, data = ? WHERE seq = 5", b),
+        ("UPDATE events SET leaf = ?, data = ? WHERE seq = 6", a),
+    )
+    problems = _problems(vault_with_history)
+    assert "event 5 was moved (it says it is event 6)" in problems
+    assert "event 6 was moved (it says it is event 5)" in problems
+    assert "the log was rewritten: its root differs from the signed one" in problems
+
+
+def test_missing_event_in_the_middle_is_reported(vault_with_history: Path) -> None:
+    _sql(vault_with_history, ("DELETE FROM events WHERE seq = 10", ()))
+    assert "event 10 missing" in _problems(vault_with_history)
+
+
+def test_altered_event_details_are_reported(vault_with_history: Path) -> None:
+    (data,) = _one(vault_with_history, "SELECT data FROM events WHERE seq = 7")
+    bad = bytearray(data)  # type: ignore[arg-type]
+    bad[-1] ^= 0x80
+    _sql(vault_with_history, ("UPDATE events SET data = ? WHERE seq = 7", (bytes(bad),)))
+    assert _problems(vault_with_history) == ["event 7's details were altered"]
+
+
+def test_swapped_row_ciphertexts_are_reported(vault_with_history: Path) -> None:
+    conn = sqlite3.connect(vault_with_history)
+    (r1, d1), (r2, d2) = conn.execute("SELECT id, data FROM objects LIMIT 2 OFFSET 4").fetchall()
+    conn.close()
+    _sql(
+        vault_with_history,
+        ("UPDATE objects SET data = ? WHERE id = ?", (d2, r1)),
+        ("UPDATE objects SET data = ? WHERE id = ?", (d1, r2)),
+    )
+    problems = _problems(vault_with_history)
+    assert sorted(problems) == sorted(
+        [f"objects row {bytes(r).hex()[:8]}… was altered" for r in (r1, r2)]
+    )
+
+
+def test_log_replaced_with_an_older_copy_is_reported(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.db"
+    shutil.copy(vault_with_history, old)
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        s.create_report(title="after the copy", category="other")
+    # Put back the old log, checkpoint and tree state, keep the new rows.
+    conn = sqlite3.connect(vault_with_history)
+    conn.execute("ATTACH DATABASE ? AS old", (str(old),))
+    conn.execute("DELETE FROM main.events")
+    conn.execute("INSERT INTO main.events SELECT * FROM old.events")
+    conn.execute("DELETE FROM main.checkpoints")
+    conn.execute("INSERT INTO main.checkpoints SELECT * FROM old.checkpoints")
+    conn.execute(
+        "UPDATE main.meta SET value = (SELECT value FROM old.meta WHERE name = 'tree_state') "
+        "WHERE name = 'tree_state'"
+    )
+    conn.commit()
+    conn.close()
+    problems = _problems(vault_with_history)
+    assert len(problems) == 1 and "is not in the log" in problems[0]
+
+
+def test_whole_file_rollback_is_caught_against_a_kept_checkpoint(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.db"
+    shutil.copy(vault_with_history, old)
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        s.create_report(title="newer", category="other")
+        kept = s.export_checkpoint(tmp_path / "kept.txt")
+    verify_audit(vault_with_history, [kept])
+    shutil.copy(old, vault_with_history)
+    # Consistent in itself...
+    verify_audit(vault_with_history)
+    # ...but not with what a partner kept.
+    assert _problems(vault_with_history, [kept]) == [
+        "rolled back: a kept checkpoint covers 32 events, the vault has only 31"
+    ]
+
+
+def test_fork_is_caught_against_a_kept_checkpoint(vault_with_history: Path, tmp_path: Path) -> None:
+    fork = tmp_path / "fork.db"
+    shutil.copy(vault_with_history, fork)
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        s.create_report(title="branch A", category="other")
+        kept = s.export_checkpoint(tmp_path / "a.txt")
+    with unlock_vault(fork, PASSPHRASE) as s:
+        s.create_report(title="branch B", category="other")
+    assert _problems(fork, [kept]) == [
+        "fork: the vault's first 32 events differ from a kept checkpoint"
+    ]
+
+
+def test_checkpoint_from_another_vault_is_refused(vault_with_history: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with create_vault(other, PASSPHRASE, kdf=FAST_KDF) as s:
+        foreign = s.export_checkpoint(tmp_path / "foreign.txt")
+    problems = _problems(vault_with_history, [foreign])
+    assert len(problems) == 1 and "not from this vault's log key" in problems[0]
+
+
+def test_substituted_log_key_is_reported(vault_with_history: Path) -> None:
+    seed = crypto.generate_signing_key()
+    _sql(
+        vault_with_history,
+        ("UPDATE meta SET value = ? WHERE name = 'log_key'", (crypto.signing_public_key(seed),)),
+    )
+    problems = _problems(vault_with_history)
+    assert len(problems) == 1 and "checkpoint does not verify" in problems[0]
+
+
+def test_checkpoint_we_write_is_a_c2sp_signed_note(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        text = s.export_checkpoint(tmp_path / "c.txt")
+        public = s.vault.log_public_key()
+    body, _, signatures = text.decode().partition("\n\n")
+    origin, size, _root = body.split("\n")
+    assert origin == audit.log_name(public) and size == "31"
+    sig_line = signatures.strip()
+    assert sig_line.startswith(f"— {origin} ")
+    checkpoint = note.parse_and_verify_checkpoint(text, origin, public)
+    assert checkpoint.root_hash == verify_audit(vault_with_history).root
+
+
+def test_leaf_vector() -> None:
+    vector = json.loads(VECTORS.read_text())
+    writes = [
+        Write(w["table"], bytes.fromhex(w["row"]), w["version"], bytes.fromhex(w["data"]))
+        for w in vector["writes"]
+    ]
+    leaf = encode_leaf(vector["seq"], bytes.fromhex(vector["data_hash"]), writes)
+    assert leaf.hex() == vector["leaf"]
+    assert crypto.sha256(b"\x00" + leaf).hex() == vector["leaf_hash"]
+    parsed = parse_leaf(leaf)
+    assert parsed.seq == vector["seq"] and len(parsed.writes) == len(writes)
+    assert parsed.writes[-1].deleted
+
+
+@pytest.mark.parametrize("cut", [0, 10, 22, 30, 65, 66])
+def test_malformed_leaves_are_refused(cut: int) -> None:
+    leaf = encode_leaf(1, bytes(32), [Write("objects", bytes(16), 2, b"x")])
+    with pytest.raises(FormatError):
+        parse_leaf(leaf[:cut])
+    with pytest.raises(FormatError):
+        parse_leaf(leaf + b"\x00")
+
+
+def test_leaf_vector_matches_the_spec_written_out_by_hand() -> None:
+    import hashlib
+    import struct
+
+    vector = json.loads(VECTORS.read_text())
+    expected = (
+        b"securesubmit-event v1\n" + struct.pack(">Q", 7) + bytes.fromhex(vector["data_hash"])
+    )
+    expected += struct.pack(">I", 3)
+    for code, row, version, data in (
+        (1, "11", 3, "aabbcc"),
+        (2, "22", 1, "ddee"),
+        (1, "33", 0, ""),
+    ):
+        digest = hashlib.sha256(bytes.fromhex(data)).digest() if data else bytes(32)
+        expected += (
+            bytes([code, 16]) + bytes.fromhex(row * 16) + struct.pack(">Q", version) + digest
+        )
+    assert expected.hex() == vector["leaf"]
