@@ -489,6 +489,338 @@ def cmd_report_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- identity, cards, partners ---------------------------------------------------------
+
+
+def _card_lines(card: Any) -> list[str]:
+    from securesubmit.core.identity import format_fingerprint
+
+    return [
+        f"name:          {card.name}",
+        f"organisation:  {card.organisation or '-'}",
+        f"role:          {card.role}",
+        f"valid:         {card.created:%Y-%m-%d} to {card.expires:%Y-%m-%d}",
+        f"fingerprint:   {format_fingerprint(card.fingerprint)}",
+    ]
+
+
+def _card_json(card: Any) -> dict[str, Any]:
+    from securesubmit.core.identity import format_fingerprint
+
+    return {
+        "name": card.name,
+        "organisation": card.organisation,
+        "role": str(card.role),
+        "created": card.created.isoformat(),
+        "expires": card.expires.isoformat(),
+        "age_recipient": card.age_recipient,
+        "fingerprint": format_fingerprint(card.fingerprint),
+    }
+
+
+def _read_card(path: str) -> Any:
+    from securesubmit.core.fs import read_limited
+    from securesubmit.core.identity import MAX_TEXT_BYTES, parse_card
+
+    data = read_limited(Path(path), MAX_TEXT_BYTES, "the card file")
+    try:
+        return parse_card(data)
+    except SecureSubmitError as exc:
+        raise type(exc)(f"{path}: {exc}", hint=exc.hint) from None
+
+
+def _read_statement(path: str) -> Any:
+    from securesubmit.core.fs import read_limited
+    from securesubmit.core.identity import MAX_TEXT_BYTES, parse_statement
+
+    data = read_limited(Path(path), MAX_TEXT_BYTES, "the statement file")
+    try:
+        return parse_statement(data)
+    except SecureSubmitError as exc:
+        raise type(exc)(f"{path}: {exc}", hint=exc.hint) from None
+
+
+def _partner_json(partner: Any, now: Any) -> dict[str, Any]:
+    revoked = partner.revoked_since()
+    return {
+        "id": partner.id,
+        "name": partner.name,
+        "organisation": partner.card.organisation,
+        "role": str(partner.card.role),
+        "fingerprint": partner.display_fingerprint,
+        "age_recipient": partner.keys.age_recipient,
+        "status": partner.status(now),
+        "verified": partner.verified,
+        "added": partner.added,
+        "expires": partner.card.expires.isoformat(),
+        "rotations": partner.rotations,
+        "revoked_since": revoked.isoformat() if revoked else None,
+    }
+
+
+def cmd_identity_show(args: argparse.Namespace) -> int:
+    from securesubmit.core.identity import format_fingerprint
+
+    with _session(args) as session:
+        me = session.identity
+        data = {
+            "name": me.name,
+            "organisation": me.organisation,
+            "role": me.role,
+            "fingerprint": format_fingerprint(me.fingerprint),
+            "age_recipient": me.age_recipient,
+            "rotations": len(me.statements),
+        }
+    if args.json:
+        _print_json(data)
+    else:
+        for key in ("name", "organisation", "role", "fingerprint", "age_recipient", "rotations"):
+            value = data[key]
+            print(f"{key.replace('_', ' ') + ':':15}{'-' if value in ('', None) else value}")
+    return EXIT_OK
+
+
+def cmd_identity_rename(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        me = session.set_name(args.name, args.organisation)
+    print(f"Your card will show: {me.name}" + (f", {me.organisation}" if me.organisation else ""))
+    return EXIT_OK
+
+
+def cmd_identity_rotate(args: argparse.Namespace) -> int:
+    from securesubmit.core import fs
+
+    with _session(args) as session:
+        if Path(args.out).exists():
+            raise Refused(f"{args.out} already exists; refusing to overwrite it")
+        statement = session.rotate_identity()
+        fs.write_file_atomic(Path(args.out), statement.to_text())
+        card = session.own_card()
+    print(f"New keys made. Your fingerprint is now {card.keys.display()}.", file=sys.stderr)
+    print(
+        f"Give {args.out} to your partners (it is also sent with your next bundles), "
+        "and a new card: securesubmit card export",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_identity_revoke(args: argparse.Namespace) -> int:
+    from securesubmit.core import fs
+
+    with _session(args) as session:
+        statement = session.make_revocation(args.reason or "")
+        fs.write_file_atomic(Path(args.out), statement.to_text())
+    print(
+        f"Wrote a revocation of your current keys to {args.out}. Keep it offline; if this "
+        "device is lost, send it to your partners: they will refuse anything signed with "
+        "these keys from that moment on.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_card_export(args: argparse.Namespace) -> int:
+    from securesubmit.core import fs
+
+    with _session(args) as session:
+        card = session.own_card(args.valid_days)
+    if args.out:
+        fs.write_file_atomic(Path(args.out), card.to_text())
+        print(f"Wrote your card to {args.out}", file=sys.stderr)
+        print(f"fingerprint: {card.keys.display()}", file=sys.stderr)
+    else:
+        sys.stdout.write(card.to_text().decode("utf-8"))
+    return EXIT_OK
+
+
+def cmd_card_show(args: argparse.Namespace) -> int:
+    card = _read_card(args.file)
+    if args.json:
+        _print_json(_card_json(card))
+    else:
+        print("\n".join(_card_lines(card)))
+    return EXIT_OK
+
+
+def _confirm_fingerprint(args: argparse.Namespace, card: Any) -> str:
+    """How the user checked the card's fingerprint; refuses when they did not."""
+    from securesubmit.core.identity import check_fingerprint
+    from securesubmit.core.partners import VERIFIED_CONFIRMED, VERIFIED_TYPED
+
+    if args.fingerprint:
+        check_fingerprint(card.fingerprint, args.fingerprint)
+        return VERIFIED_TYPED
+    if args.yes:
+        return VERIFIED_CONFIRMED
+    if not sys.stdin.isatty():
+        raise Refused(
+            "the card's fingerprint was not confirmed; nothing was added",
+            hint="compare it with the partner, then pass --fingerprint 'XXXX XXXX …' (or --yes)",
+        )
+    print("\n".join(_card_lines(card)), file=sys.stderr)
+    print(
+        "Compare the fingerprint with the partner by phone or in person.\n"
+        "Type the fingerprint they read to you, or 'yes' if you compared it: ",
+        end="",
+        file=sys.stderr,
+    )
+    answer = input().strip()
+    if answer.lower() == "yes":
+        return VERIFIED_CONFIRMED
+    if not answer:
+        raise Refused("not confirmed; nothing was added")
+    check_fingerprint(card.fingerprint, answer)
+    return VERIFIED_TYPED
+
+
+def cmd_partners_add(args: argparse.Namespace) -> int:
+    card = _read_card(args.card)
+    with _session(args) as session:
+        how = _confirm_fingerprint(args, card)
+        partner = session.add_partner(card, verified=how)
+        now = session.clock()
+    print(f"Added {partner.name} ({partner.display_fingerprint}).", file=sys.stderr)
+    if partner.test_only:
+        print(
+            "warning: this is the TEST-ONLY example card; nothing can be sealed to it.",
+            file=sys.stderr,
+        )
+    if args.json:
+        _print_json(_partner_json(partner, now))
+    return EXIT_OK
+
+
+def cmd_partners_list(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        partners = session.list_partners()
+        now = session.clock()
+    if args.json:
+        _print_json([_partner_json(p, now) for p in partners])
+        return EXIT_OK
+    if not partners:
+        print(
+            "No partners yet. Add one with: securesubmit partners add CARD "
+            "(or: securesubmit partners trust-store import)",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    print(f"{'NAME':30}  {'STATUS':9}  FINGERPRINT")
+    for p in partners:
+        print(f"{p.name[:30]:30}  {p.status(now):9}  {p.display_fingerprint}")
+    return EXIT_OK
+
+
+def cmd_partners_show(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        partner = session.get_partner(args.partner)
+        now = session.clock()
+    data = _partner_json(partner, now)
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    print("\n".join(_card_lines(partner.card)))
+    if partner.rotations:
+        print(
+            f"current keys:  {partner.display_fingerprint} (after {partner.rotations} rotation(s))"
+        )
+    print(f"status:        {data['status']}")
+    print(f"checked by:    {data['verified']}")
+    print(f"age recipient: {data['age_recipient']}")
+    return EXIT_OK
+
+
+def cmd_partners_remove(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        partner = session.get_partner(args.partner)
+        _confirm(args, f"Remove partner {partner.name}?", "remove")
+        session.remove_partner(partner.id)
+    print(f"Removed {partner.name}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_partners_statement(args: argparse.Namespace) -> int:
+    statement = _read_statement(args.file)
+    with _session(args) as session:
+        partner = session.apply_statement(statement)
+        now = session.clock()
+    print(f"{partner.name}: now {partner.status(now)}, keys {partner.display_fingerprint}")
+    return EXIT_OK
+
+
+def _trust_store_dir(args: argparse.Namespace) -> Path:
+    if args.dir:
+        return Path(args.dir)
+    env = os.environ.get("SECURESUBMIT_KEYS_DIR")
+    if env:
+        return Path(env)
+    shipped = Path(__file__).resolve().parents[1] / "keys"
+    if (shipped / "MANIFEST").is_file():
+        return shipped
+    raise NotFound(
+        "no trust store found", hint="give the folder that holds MANIFEST and the .card files"
+    )
+
+
+def cmd_trust_store_list(args: argparse.Namespace) -> int:
+    from securesubmit.core.partners import read_trust_store
+
+    entries = read_trust_store(_trust_store_dir(args))
+    if args.json:
+        _print_json(
+            [
+                {
+                    "file": e.filename,
+                    "fingerprint": e.fingerprint,
+                    "problem": e.problem,
+                    "name": e.card.name if e.card else None,
+                }
+                for e in entries
+            ]
+        )
+        return EXIT_OK
+    for e in entries:
+        name = e.card.name if e.card else "?"
+        print(
+            f"{e.fingerprint}  {e.filename:28} {name}"
+            + (f"  PROBLEM: {e.problem}" if e.problem else "")
+        )
+    return EXIT_OK
+
+
+def cmd_trust_store_import(args: argparse.Namespace) -> int:
+    from securesubmit.core.partners import VERIFIED_TRUST_STORE, read_trust_store
+
+    directory = _trust_store_dir(args)
+    entries = read_trust_store(directory)
+    added = refused = 0
+    with _session(args) as session:
+        for entry in entries:
+            if entry.problem or entry.card is None:
+                print(f"refused {entry.filename}: {entry.problem}", file=sys.stderr)
+                refused += 1
+                continue
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise Refused(
+                        "importing the trust store needs a confirmation for each card",
+                        hint="compare the fingerprints, then add --yes in a script",
+                    )
+                print("\n".join(_card_lines(entry.card)), file=sys.stderr)
+                if input("Add this partner? [y/N] ").strip().lower() not in ("y", "yes"):
+                    continue
+            try:
+                partner = session.add_partner(entry.card, verified=VERIFIED_TRUST_STORE)
+            except Refused as exc:
+                print(f"skipped {entry.filename}: {exc}", file=sys.stderr)
+                continue
+            added += 1
+            note = "  (TEST ONLY: cannot be sealed to)" if partner.test_only else ""
+            print(f"added {partner.name}  {partner.display_fingerprint}{note}", file=sys.stderr)
+    print(f"{added} partner(s) added from {directory}, {refused} refused.", file=sys.stderr)
+    return EXIT_OK if not refused else 1
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from securesubmit.core.fs import read_limited
     from securesubmit.core.service import verify_audit
@@ -782,6 +1114,148 @@ def build_parser() -> argparse.ArgumentParser:
         "securesubmit report templates",
         json_output=True,
     )
+
+    ident = nouns.add_parser("identity", help="your own keys", description="your own keys")
+    ident_verbs = ident.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    leaf(
+        ident_verbs,
+        "show",
+        cmd_identity_show,
+        "show your name, fingerprint and age recipient",
+        "securesubmit identity show",
+        json_output=True,
+    )
+    p = leaf(
+        ident_verbs,
+        "rename",
+        cmd_identity_rename,
+        "change the name your card shows",
+        "securesubmit identity rename --name 'Aigerim S.' --organisation 'Free Press KZ'",
+    )
+    p.add_argument("--name", required=True)
+    p.add_argument("--organisation")
+    p = leaf(
+        ident_verbs,
+        "rotate",
+        cmd_identity_rotate,
+        "make new keys and a statement, signed by old and new keys, for your partners",
+        "securesubmit identity rotate --out rotation.txt",
+    )
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = leaf(
+        ident_verbs,
+        "revoke",
+        cmd_identity_revoke,
+        "prepare a revocation of your current keys, to keep offline",
+        "securesubmit identity revoke --out revocation.txt --reason 'device lost'",
+    )
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--reason")
+
+    card = nouns.add_parser("card", help="identity cards", description="identity cards")
+    card_verbs = card.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        card_verbs,
+        "export",
+        cmd_card_export,
+        "write your identity card for partners",
+        "securesubmit card export --out my.card",
+    )
+    p.add_argument("--out", metavar="FILE", help="file to write (default: print it)")
+    p.add_argument("--valid-days", type=int, default=730, metavar="N")
+    p = leaf(
+        card_verbs,
+        "show",
+        cmd_card_show,
+        "check a card file and show its fingerprint",
+        "securesubmit card show partner.card",
+        json_output=True,
+    )
+    p.add_argument("file")
+
+    partners = nouns.add_parser(
+        "partners",
+        help="the partners you seal reports to",
+        description="the partners you seal reports to",
+    )
+    partner_verbs = partners.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    leaf(
+        partner_verbs,
+        "list",
+        cmd_partners_list,
+        "list your partners",
+        "securesubmit partners list",
+        json_output=True,
+    )
+    p = leaf(
+        partner_verbs,
+        "add",
+        cmd_partners_add,
+        "add a partner from their identity card",
+        "securesubmit partners add org.card --fingerprint 'OMHE 7AH3 XSUS 7AWG …'",
+        json_output=True,
+    )
+    p.add_argument("card", help="the card file")
+    p.add_argument("--fingerprint", help="the fingerprint the partner read to you")
+    p.add_argument("--yes", action="store_true", help="you compared the fingerprint already")
+    p = leaf(
+        partner_verbs,
+        "show",
+        cmd_partners_show,
+        "show a partner",
+        "securesubmit partners show 'Free Press Org'",
+        json_output=True,
+    )
+    p.add_argument("partner", help="name or the start of the fingerprint")
+    p = leaf(
+        partner_verbs,
+        "remove",
+        cmd_partners_remove,
+        "remove a partner",
+        "securesubmit partners remove OMHE --yes",
+    )
+    p.add_argument("partner", help="name or the start of the fingerprint")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = leaf(
+        partner_verbs,
+        "statement",
+        cmd_partners_statement,
+        "apply a partner's rotation or revocation statement",
+        "securesubmit partners statement rotation.txt",
+    )
+    p.add_argument("file")
+    store = partner_verbs.add_parser(
+        "trust-store",
+        help="the shipped partner cards (keys/)",
+        description="the shipped partner cards (keys/)",
+    )
+    store_verbs = store.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        store_verbs,
+        "list",
+        cmd_trust_store_list,
+        "list the cards in the trust store",
+        "securesubmit partners trust-store list",
+        json_output=True,
+    )
+    p.add_argument("dir", nargs="?", help="trust store folder (default: the shipped keys/)")
+    p = leaf(
+        store_verbs,
+        "import",
+        cmd_trust_store_import,
+        "add the trust store's cards as partners, after you confirm each",
+        "securesubmit partners trust-store import --yes",
+    )
+    p.add_argument("dir", nargs="?", help="trust store folder (default: the shipped keys/)")
+    p.add_argument("--yes", action="store_true", help="you compared the fingerprints already")
 
     audit = nouns.add_parser("audit", help="tamper-evident history", description="audit log")
     audit_verbs = audit.add_subparsers(

@@ -46,6 +46,7 @@ def deterministic_rng(seed: bytes) -> Callable[[int], bytes]:
 
 def cli_env(tmp_path: Path, passphrase: str = PASSPHRASE) -> dict[str, str]:
     """Environment for running the real CLI against a vault in ``tmp_path``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     pw = tmp_path / "passphrase.txt"
     pw.write_text(passphrase + "\n")
     tmp = tmp_path / "tmp"

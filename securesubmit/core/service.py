@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from securesubmit.core import crypto, fs
+from securesubmit.core import identity as cards
 from securesubmit.core.audit import AuditResult
+from securesubmit.core.identity import IdentityCard, PublicKeys
 from securesubmit.core.models import EDITABLE, Person, Report, now_iso, validate
+from securesubmit.core.partners import VERIFY_METHODS, Partner
 from securesubmit.core.vault import DEFAULT_MAX_FAILED, LockedInfo, Vault
-from securesubmit.errors import InputError, NotFound, VaultNotFound
+from securesubmit.errors import InputError, NotFound, Refused, VaultNotFound
 
 Clock = Callable[[], datetime]
 ROLES = ("reporter", "coordinator")
@@ -63,6 +66,16 @@ class Identity:
     organisation: str
     role: str
     created: str
+    previous_encryption_secrets: tuple[bytes, ...] = ()
+    statements: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> PublicKeys:
+        return PublicKeys(self.signing_public, self.encryption_public)
+
+    @property
+    def fingerprint(self) -> bytes:
+        return self.keys.fingerprint
 
     @property
     def signing_public(self) -> bytes:
@@ -86,6 +99,8 @@ class Identity:
             "organisation": self.organisation,
             "role": self.role,
             "created": self.created,
+            "previous_encryption_secrets": [k.hex() for k in self.previous_encryption_secrets],
+            "statements": list(self.statements),
         }
 
     @classmethod
@@ -97,6 +112,10 @@ class Identity:
             organisation=record["organisation"],
             role=record["role"],
             created=record["created"],
+            previous_encryption_secrets=tuple(
+                bytes.fromhex(k) for k in record.get("previous_encryption_secrets", [])
+            ),
+            statements=tuple(record.get("statements", [])),
         )
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
@@ -242,6 +261,199 @@ class Session:
         check_new_passphrase(new_passphrase)
         self.vault.change_passphrase(
             new_passphrase, kdf=kdf or crypto.calibrate_kdf(), rng=self.rng
+        )
+
+    # --- own identity -------------------------------------------------------------------
+
+    def _save_identity(self, identity: Identity, event: str, details: dict[str, Any]) -> None:
+        with self.vault.transaction(event, details):
+            self.vault.put(self._identity_id, identity.to_record())
+        self._identity = identity
+
+    def set_name(self, name: str, organisation: str | None = None) -> Identity:
+        """Change the name (and organisation) your card will show."""
+        current = self.identity
+        updated = replace(
+            current,
+            name=name.strip(),
+            organisation=current.organisation if organisation is None else organisation.strip(),
+        )
+        if not updated.name:
+            raise InputError("a name is required", hint="a pseudonym is fine")
+        now = self.clock()
+        # Cards have strict rules for names; check them now, not at export time.
+        cards.make_card(
+            updated.signing_seed,
+            updated.encryption_public,
+            updated.name,
+            updated.organisation,
+            updated.role,
+            now,
+            now + timedelta(days=1),
+        )
+        self._save_identity(updated, "identity.renamed", {})
+        return updated
+
+    def own_card(self, valid_days: int = 730) -> IdentityCard:
+        """Your identity card, freshly self-signed, valid for ``valid_days``."""
+        me = self.identity
+        if not me.name:
+            raise Refused(
+                "your card needs a name",
+                hint="set one with: securesubmit identity rename --name 'Your name'",
+            )
+        if not 1 <= valid_days <= cards.MAX_CARD_LIFETIME.days:
+            raise InputError(f"a card is valid for 1 to {cards.MAX_CARD_LIFETIME.days} days")
+        now = self.clock().replace(microsecond=0)
+        card = cards.make_card(
+            me.signing_seed,
+            me.encryption_public,
+            me.name,
+            me.organisation,
+            me.role,
+            now,
+            now + timedelta(days=valid_days),
+        )
+        with self.vault.transaction("card.exported", {"fingerprint": card.fingerprint.hex()}):
+            pass
+        return card
+
+    def rotate_identity(self, rng: crypto.Rng | None = None) -> cards.RotationStatement:
+        """New keys; a statement signed by the old and the new key hands the identity over.
+
+        The old encryption key is kept, so reports already sealed to it still open.
+        """
+        me = self.identity
+        new_seed = crypto.generate_signing_key(rng or self.rng)
+        new_secret = crypto.generate_encryption_key(rng or self.rng)
+        statement = cards.make_rotation(
+            me.signing_seed,
+            me.encryption_public,
+            new_seed,
+            crypto.encryption_public_key(new_secret),
+            self.clock().replace(microsecond=0),
+        )
+        rotated = replace(
+            me,
+            signing_seed=new_seed,
+            encryption_secret=new_secret,
+            previous_encryption_secrets=(*me.previous_encryption_secrets, me.encryption_secret),
+            statements=(*me.statements, statement.to_text().decode("utf-8")),
+        )
+        self._save_identity(
+            rotated,
+            "identity.rotated",
+            {"old": me.fingerprint.hex(), "new": rotated.fingerprint.hex()},
+        )
+        return statement
+
+    def make_revocation(self, reason: str = "") -> cards.RevocationStatement:
+        """A signed revocation of your current keys, to keep offline for a lost device."""
+        me = self.identity
+        statement = cards.make_revocation(
+            me.signing_seed, me.encryption_public, self.clock().replace(microsecond=0), reason
+        )
+        with self.vault.transaction("identity.revocation_made", {}):
+            pass
+        return statement
+
+    # --- partners ------------------------------------------------------------------------
+
+    def list_partners(self) -> list[Partner]:
+        found = [
+            Partner.from_record(rid.hex(), rec)
+            for rid, rec in self.vault.records()
+            if rec.get("kind") == "partner"
+        ]
+        return sorted(found, key=lambda p: (p.name.casefold(), p.id))
+
+    def get_partner(self, ref: str) -> Partner:
+        """A partner by name, by the start of its fingerprint (≥ 4 characters) or its id."""
+        partners = self.list_partners()
+        wanted = ref.strip()
+        by_name = [p for p in partners if p.name.casefold() == wanted.casefold()]
+        if len(by_name) == 1:
+            return by_name[0]
+        if len(by_name) > 1:
+            raise InputError(
+                f"several partners are named {wanted!r}", hint="give the fingerprint instead"
+            )
+        compact = wanted.replace(" ", "").replace("-", "").upper()
+        if len(compact) >= 4:
+            matches = [
+                p
+                for p in partners
+                if p.display_fingerprint.replace(" ", "").startswith(compact)
+                or p.id.upper().startswith(compact)
+            ]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise InputError(f"several partners match {wanted!r}", hint="give more characters")
+        raise NotFound(
+            f"no partner called {wanted!r}",
+            hint="see your partners with: securesubmit partners list",
+        )
+
+    def add_partner(self, card: IdentityCard, *, verified: str) -> Partner:
+        """Accept ``card`` as a partner; ``verified`` says how its fingerprint was checked."""
+        if verified not in VERIFY_METHODS:
+            raise ValueError(verified)
+        now = self.clock()
+        cards.check_card_usable(card, now)
+        me = self.identity
+        if card.fingerprint == me.fingerprint:
+            raise Refused("this is your own card; add the cards of your partners")
+        for existing in self.list_partners():
+            if card.fingerprint in (existing.fingerprint, existing.original_fingerprint):
+                if card.created <= existing.card.created:
+                    raise Refused(
+                        f"{existing.name} is already one of your partners with this key",
+                        hint="nothing was changed",
+                    )
+                renewed = replace(
+                    existing, card=card, history=cards.follow_rotations(card, ()), statements=()
+                )
+                with self.vault.transaction("partner.updated", {"partner": existing.id}):
+                    self.vault.put(bytes.fromhex(existing.id), renewed.to_record())
+                return renewed
+        record_id = Vault.new_id(self.rng)
+        partner = Partner.new(record_id.hex(), card, now_iso(now), verified)
+        details = {"partner": partner.id, "fingerprint": card.fingerprint.hex(), "how": verified}
+        with self.vault.transaction("partner.added", details):
+            self.vault.put(record_id, partner.to_record())
+        return partner
+
+    def remove_partner(self, ref: str) -> Partner:
+        partner = self.get_partner(ref)
+        with self.vault.transaction("partner.removed", {"partner": partner.id}):
+            self.vault.delete(bytes.fromhex(partner.id))
+        self.vault.checkpoint()
+        return partner
+
+    def apply_statement(self, statement: cards.Statement) -> Partner:
+        """Follow a partner's rotation, or record their revocation; refuses a broken chain."""
+        for partner in self.list_partners():
+            if isinstance(statement, cards.RotationStatement):
+                relevant = statement.old.fingerprint == partner.fingerprint
+            else:
+                relevant = partner.history.period_of(statement.keys.fingerprint) is not None
+            if not relevant:
+                continue
+            if any(s.to_text() == statement.to_text() for s in partner.statements):
+                raise Refused("this statement was already applied; nothing was changed")
+            statements = (*partner.statements, statement)
+            history = cards.follow_rotations(partner.card, statements)
+            updated = replace(partner, statements=statements, history=history)
+            kind = "rotation" if isinstance(statement, cards.RotationStatement) else "revocation"
+            with self.vault.transaction(
+                "partner.updated", {"partner": partner.id, "statement": kind}
+            ):
+                self.vault.put(bytes.fromhex(partner.id), updated.to_record())
+            return updated
+        raise NotFound(
+            "none of your partners has the key this statement is about",
+            hint="add the partner's card first",
         )
 
     # --- audit ------------------------------------------------------------------------------

@@ -62,6 +62,19 @@ def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
         ["report", "delete"],
         ["report", "templates"],
         ["panic"],
+        ["identity", "show"],
+        ["identity", "rename"],
+        ["identity", "rotate"],
+        ["identity", "revoke"],
+        ["card", "export"],
+        ["card", "show"],
+        ["partners", "list"],
+        ["partners", "add"],
+        ["partners", "show"],
+        ["partners", "remove"],
+        ["partners", "statement"],
+        ["partners", "trust-store", "list"],
+        ["partners", "trust-store", "import"],
         ["audit", "verify"],
         ["audit", "log"],
         ["audit", "checkpoint"],
@@ -348,3 +361,71 @@ def test_audit_verify_reports_tampering_with_exit_code_5(env: dict[str, str]) ->
     assert result.returncode == 5
     assert "problem: events after 2 are missing" in result.stdout
     assert _one_error_line(result).startswith("error: tampered:")
+
+
+def test_card_exchange_between_coordinator_and_reporter(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    coord = {**cli_env(tmp_path / "c"), "SECURESUBMIT_VAULT": str(tmp_path / "c" / "coord.db")}
+    assert (
+        run_cli(
+            *WEAK_INIT, "--role", "coordinator", "--name", "Free Press Org", env=coord
+        ).returncode
+        == 0
+    )
+    card = tmp_path / "coord.card"
+    assert run_cli("card", "export", "--out", str(card), env=coord).returncode == 0
+    shown = json.loads(run_cli("card", "show", str(card), "--json", env=env).stdout)
+    assert shown["role"] == "coordinator" and shown["name"] == "Free Press Org"
+    # No terminal and no fingerprint: refused, nothing added.
+    refused = run_cli("partners", "add", str(card), env=env)
+    assert refused.returncode == 1 and "not confirmed" in _one_error_line(refused)
+    wrong = shown["fingerprint"].replace(
+        shown["fingerprint"][0], "A" if shown["fingerprint"][0] != "A" else "B", 1
+    )
+    mismatch = run_cli("partners", "add", str(card), "--fingerprint", wrong, env=env)
+    assert mismatch.returncode == 5, mismatch.stderr
+    assert json.loads(run_cli("partners", "list", "--json", env=env).stdout) == []
+    added = run_cli(
+        "partners", "add", str(card), "--fingerprint", shown["fingerprint"].lower(), env=env
+    )
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(run_cli("partners", "list", "--json", env=env).stdout)
+    assert [(p["name"], p["status"], p["verified"]) for p in listed] == [
+        ("Free Press Org", "active", "typed")
+    ]
+    # The coordinator rotates; the reporter follows the statement.
+    rotation = tmp_path / "rotation.txt"
+    assert run_cli("identity", "rotate", "--out", str(rotation), env=coord).returncode == 0
+    followed = run_cli("partners", "statement", str(rotation), env=env)
+    assert followed.returncode == 0, followed.stderr
+    new_fp = json.loads(run_cli("identity", "show", "--json", env=coord).stdout)["fingerprint"]
+    assert (
+        json.loads(run_cli("partners", "show", "free press org", "--json", env=env).stdout)[
+            "fingerprint"
+        ]
+        == new_fp
+    )
+    removed = run_cli("partners", "remove", "Free Press Org", "--yes", env=env)
+    assert removed.returncode == 0, removed.stderr
+
+
+def test_trust_store_import_of_the_shipped_example_card(env: dict[str, str]) -> None:
+    listed = run_cli("partners", "trust-store", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [e["file"] for e in json.loads(listed.stdout)] == ["example-partner.card"]
+    refused = run_cli("partners", "trust-store", "import", env=env)
+    assert refused.returncode == 1 and "confirmation" in _one_error_line(refused)
+    imported = run_cli("partners", "trust-store", "import", "--yes", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "TEST ONLY" in imported.stderr
+    (partner,) = json.loads(run_cli("partners", "list", "--json", env=env).stdout)
+    assert partner["status"] == "test-only" and partner["verified"] == "trust-store"
+
+
+def test_malformed_card_file_is_one_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.card"
+    bad.write_text("securesubmit-card v1\nname: x\n")
+    result = run_cli("card", "show", str(bad), env=env)
+    assert result.returncode == 6
+    assert str(bad) in _one_error_line(result)

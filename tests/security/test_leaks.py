@@ -76,6 +76,22 @@ def test_canary_in_every_field_never_reaches_disk(env: dict[str, str], tmp_path:
     assert all(Path(vault_dir, n).stat().st_size == 0 for n in leftovers), leftovers
 
 
+def test_partner_names_never_reach_disk(env: dict[str, str], tmp_path: Path) -> None:
+    coord = {**cli_env(tmp_path / "c"), "SECURESUBMIT_VAULT": str(tmp_path / "c" / "c.db")}
+    assert (
+        run_cli(
+            *WEAK_INIT, "--role", "coordinator", "--name", f"{CANARY} partner", env=coord
+        ).returncode
+        == 0
+    )
+    card = tmp_path / "c" / "partner.card"
+    assert run_cli("card", "export", "--out", str(card), env=coord).returncode == 0
+    assert run_cli("partners", "add", str(card), "--yes", env=env).returncode == 0
+    # The card file itself is public and holds the name; the vault must not.
+    assert _hits(Path(env["SECURESUBMIT_VAULT"]).parent) == []
+    assert _hits(Path(env["TMPDIR"])) == []
+
+
 def test_timestamps_are_not_stored_in_clear(env: dict[str, str], tmp_path: Path) -> None:
     # The creation time is inside the ciphertext: no ISO date of today appears in the file.
     created = run_cli("report", "new", "--title", "t", "--category", "other", "--json", env=env)
