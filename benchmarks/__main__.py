@@ -114,6 +114,20 @@ def bench_drafts(runs: int, quick: bool) -> Case:
     return case
 
 
+def bench_audit(runs: int, quick: bool, tmp: Path) -> Case:
+    from benchmarks.build import vault_with_events
+
+    n = 20_000 if quick else 1_000_000
+    path, dump = tmp / "audit.db", tmp / "audit.bytes"
+    vault_with_events(path, n, dump)
+    case = Case(f"audit verify, {n:,} events", "<= 5 s", reference_name="sha256sum, same bytes")
+    case.reference = repeat(runs, lambda: probe("exec", "sha256sum", str(dump)))
+    case.runs = repeat(runs, lambda: probe("audit", str(path)))
+    case.met = None if quick else case.median() <= 5.0
+    case.note = f"{case.median() / case.median(ref=True):.1f}x sha256sum over the same bytes"
+    return case
+
+
 def machine() -> dict[str, Any]:
     import cryptography
     import pyrage  # noqa: F401
@@ -153,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_cli_help(runs, args.quick),
             bench_unlock(runs, args.quick, Path(tmp)),
             bench_drafts(runs, args.quick),
+            bench_audit(runs, args.quick, Path(tmp)),
         ]
     print(f"{'case':48} {'median':>9} {'min':>9} {'max':>9} {'RSS MiB':>8}  {'goal':18} result")
     for case in cases:

@@ -66,7 +66,19 @@ def case_drafts(count: str) -> dict[str, float]:
     }
 
 
-CASES = {"exec": case_exec, "unlock": case_unlock, "drafts": case_drafts}
+def case_audit(vault: str) -> dict[str, float]:
+    from securesubmit.core.service import verify_audit
+
+    start = time.perf_counter()
+    result = verify_audit(Path(vault))
+    return {
+        "seconds": time.perf_counter() - start,
+        "events": float(result.events),
+        "rss_mib": _rss_mib(resource.RUSAGE_SELF),
+    }
+
+
+CASES = {"exec": case_exec, "unlock": case_unlock, "drafts": case_drafts, "audit": case_audit}
 
 if __name__ == "__main__":
     name, *args = sys.argv[1:]

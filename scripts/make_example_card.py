@@ -53,7 +53,7 @@ def main() -> None:
         "age_identity": crypto.age_identity(encryption_secret),
         "fingerprint": identity.format_fingerprint(card.fingerprint),
     }
-    out = ROOT / "tests" / "vectors" / "identity" / "example-partner-secret.json"
+    out = ROOT / "tests" / "vectors" / "example-partner" / "secret.json"
     out.write_text(json.dumps(secret, indent=2) + "\n")
     print(identity.format_fingerprint(card.fingerprint))
 

@@ -60,34 +60,67 @@ class Leaf:
     writes: tuple[LeafWrite, ...]
 
 
-def parse_leaf(leaf: bytes) -> Leaf:
-    """Strict parse of a stored leaf; raises FormatError."""
-    fixed = len(LEAF_MAGIC) + 8 + 32 + 4
+_VERSION_ZERO = bytes(8)
+
+
+def _leaf_writes(leaf: bytes, head: int, fixed: int) -> list[tuple[bytes, bytes]]:
+    """The writes of a leaf as (table code + row length + row id, version + hash) pairs.
+
+    The auditor's hot path: the same rules as parse_leaf, without building objects.
+    """
     if len(leaf) < fixed or not leaf.startswith(LEAF_MAGIC):
         raise FormatError("an audit event is malformed")
-    pos = len(LEAF_MAGIC)
-    (seq,) = struct.unpack_from(">Q", leaf, pos)
-    data_hash = leaf[pos + 8 : pos + 40]
-    (count,) = struct.unpack_from(">I", leaf, pos + 40)
+    count = int.from_bytes(leaf[fixed - 4 : fixed], "big")
+    out = []
     pos = fixed
-    writes = []
+    size = len(leaf)
+    for _ in range(count):
+        if pos + 2 > size:
+            raise FormatError("an audit event is malformed")
+        row_end = pos + 2 + leaf[pos + 1]
+        end = row_end + 40
+        if leaf[pos] not in TABLE_NAMES or row_end == pos + 2 or end > size:
+            raise FormatError("an audit event is malformed")
+        state = leaf[row_end:end]
+        if (state[:8] == _VERSION_ZERO) != (state[8:] == DELETED):
+            raise FormatError("an audit event is malformed")
+        out.append((leaf[pos:row_end], state))
+        pos = end
+    if pos != size:
+        raise FormatError("an audit event is malformed")
+    return out
+
+
+def parse_leaf(leaf: bytes) -> Leaf:
+    """Strict parse of a stored leaf; raises FormatError."""
+    head = len(LEAF_MAGIC)
+    fixed = head + 8 + 32 + 4
+    if len(leaf) < fixed or not leaf.startswith(LEAF_MAGIC):
+        raise FormatError("an audit event is malformed")
+    seq = int.from_bytes(leaf[head : head + 8], "big")
+    data_hash = leaf[head + 8 : head + 40]
+    count = int.from_bytes(leaf[head + 40 : fixed], "big")
     if count > MAX_WRITES_PER_EVENT:
         raise FormatError("an audit event is malformed")
+    writes = []
+    pos = fixed
+    size = len(leaf)
     for _ in range(count):
-        if pos + 2 > len(leaf):
+        if pos + 2 > size:
             raise FormatError("an audit event is malformed")
         code, row_len = leaf[pos], leaf[pos + 1]
-        end = pos + 2 + row_len + 8 + 32
-        if code not in TABLE_NAMES or row_len == 0 or end > len(leaf):
+        row_end = pos + 2 + row_len
+        end = row_end + 40
+        table = TABLE_NAMES.get(code)
+        if table is None or row_len == 0 or end > size:
             raise FormatError("an audit event is malformed")
-        row = leaf[pos + 2 : pos + 2 + row_len]
-        (version,) = struct.unpack_from(">Q", leaf, pos + 2 + row_len)
-        row_hash = leaf[pos + 2 + row_len + 8 : end]
+        version = int.from_bytes(leaf[row_end : row_end + 8], "big")
+        row_hash = leaf[row_end + 8 : end]
         if (version == 0) != (row_hash == DELETED):
             raise FormatError("an audit event is malformed")
-        writes.append(LeafWrite(TABLE_NAMES[code], row, version, row_hash))
+        writes.append(LeafWrite(table, leaf[pos + 2 : row_end], version, row_hash))
         pos = end
-    if pos != len(leaf):
+    if pos != size:
         raise FormatError("an audit event is malformed")
     return Leaf(seq, data_hash, tuple(writes))
 
@@ -145,9 +178,6 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
         raise LogTampered(["the vault's log key is missing or damaged"])
     name = log_name(log_key)
 
-    tree = merkle.TreeState()
-    prefix_roots: dict[int, bytes] = {}
-    wanted_sizes: set[int] = set()
     checkpoints = [bytes(c) for c in against]
     parsed_against: list[note.Checkpoint] = []
     for text in checkpoints:
@@ -157,9 +187,15 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
             problems.append(f"a given checkpoint is not from this vault's log key ({exc})")
     wanted_sizes = {c.size for c in parsed_against}
 
-    latest: dict[tuple[str, bytes], LeafWrite] = {}
+    # Rows the log says exist now: key = table code + row id, value = version + hash.
+    # A deletion removes its key, so memory follows the live rows, not the history.
+    expected: dict[bytes, bytes] = {}
+    leaf_hashes: list[bytes] = []
+    sha256 = crypto.sha256
+    magic = len(LEAF_MAGIC)
+    fixed = magic + 44
     expected_seq = 0
-    for seq, leaf_bytes, data in conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq"):
+    for seq, leaf, data in conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq"):
         if seq != expected_seq:
             if seq > expected_seq:
                 problems.append(
@@ -168,40 +204,45 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
                     + " missing"
                 )
             expected_seq = seq
+        expected_seq += 1
+        leaf_hashes.append(sha256(b"\x00" + leaf))
         try:
-            leaf = parse_leaf(bytes(leaf_bytes))
+            writes = _leaf_writes(leaf, magic, fixed)
         except FormatError:
             problems.append(f"event {seq} is malformed")
-            leaf = None
-        if leaf is not None:
-            if leaf.seq != seq:
-                problems.append(f"event {seq} was moved (it says it is event {leaf.seq})")
-            if leaf.data_hash != crypto.sha256(bytes(data)):
-                problems.append(f"event {seq}'s details were altered")
-            for write in leaf.writes:
-                latest[(write.table, write.row)] = write
-        tree.append(merkle.leaf_hash(bytes(leaf_bytes)))
-        expected_seq += 1
-        if tree.size in wanted_sizes:
-            prefix_roots[tree.size] = tree.root()
-    size, root = tree.size, tree.root()
+            continue
+        if int.from_bytes(leaf[magic : magic + 8], "big") != seq:
+            leaf_seq = int.from_bytes(leaf[magic : magic + 8], "big")
+            problems.append(f"event {seq} was moved (it says it is event {leaf_seq})")
+        if leaf[magic + 8 : magic + 40] != sha256(data):
+            problems.append(f"event {seq}'s details were altered")
+        for key, state in writes:
+            if state[:8] == _VERSION_ZERO:
+                expected.pop(key, None)
+            else:
+                expected[key] = state
+    size = len(leaf_hashes)
+    root = merkle.root_of_hash_list(leaf_hashes)
+    prefix_roots = {
+        m: merkle.root_of_hash_list(leaf_hashes[:m]) for m in wanted_sizes if 0 < m <= size
+    }
+    del leaf_hashes
 
-    for table in ("objects", "chunks"):
-        columns = "id, version, data" if table == "objects" else "id, NULL, data"
+    for table, code in TABLE_CODES.items():
+        prefix = bytes([code])
+        columns = "id, version, data" if table == "objects" else "id, 1, data"
         seen: set[bytes] = set()
         for row, version, data in conn.execute(f"SELECT {columns} FROM {table}"):  # noqa: S608
-            row = bytes(row)
-            seen.add(row)
-            entry = latest.get((table, row))
-            if entry is None or entry.deleted:
+            key = prefix + bytes([len(row)]) + row
+            seen.add(key)
+            logged = expected.get(key)
+            if logged is None:
                 problems.append(f"{table} row {_short(row)} is not in the log")
-            elif entry.data_hash != crypto.sha256(bytes(data)) or (
-                version is not None and entry.version != version
-            ):
+            elif logged != version.to_bytes(8, "big") + sha256(data):
                 problems.append(f"{table} row {_short(row)} was altered")
-        for (t, row), entry in latest.items():
-            if t == table and not entry.deleted and row not in seen:
-                problems.append(f"{table} row {_short(row)} was deleted outside the log")
+        for key in expected:
+            if key[0] == code and key not in seen:
+                problems.append(f"{table} row {_short(key[2:])} was deleted outside the log")
 
     stored = conn.execute(
         "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"

@@ -141,6 +141,27 @@ def root_from_leaves(leaf_hashes: Iterable[bytes]) -> bytes:
     return state.root()
 
 
+def root_of_hash_list(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The same root as root_from_leaves, computed level by level: faster, O(n) memory.
+
+    Pairing neighbours on each level and carrying an odd last node up unchanged builds
+    exactly RFC 9162's tree (whose left subtree is always the largest power of two).
+    """
+    level = list(leaf_hashes)
+    if not level:
+        return EMPTY_ROOT
+    _check_size(len(level))
+    sha256 = crypto.sha256
+    while len(level) > 1:
+        paired = [
+            sha256(_NODE_PREFIX + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
 # --- proof generation ------------------------------------------------------------------
 
 

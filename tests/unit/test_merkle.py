@@ -590,3 +590,9 @@ def test_vectors_that_must_be_refused() -> None:
     for case in invalid["tree_states"]:
         with pytest.raises(FormatError):
             TreeState.from_bytes(bytes.fromhex(case["state"]))
+
+
+def test_level_by_level_root_equals_the_streaming_root_for_every_size_to_300() -> None:
+    hashes = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(300)]
+    for n in range(301):
+        assert merkle.root_of_hash_list(hashes[:n]) == merkle.root_from_leaves(hashes[:n])
