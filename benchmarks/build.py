@@ -33,7 +33,7 @@ def vault_with_events(path: Path, events: int, dump: Path) -> None:
     with open(dump, "wb") as out:
         for seq in range(start, start + events):
             data = os.urandom(208)
-            write = Write("objects", os.urandom(16), 0, b"")
+            write = Write.deletion("objects", os.urandom(16))
             leaf = audit.encode_leaf(seq, crypto.sha256(data), [write])
             tree.append(merkle.leaf_hash(leaf))
             rows.append((seq, leaf, data))

@@ -421,8 +421,11 @@ def cmd_report_show(args: argparse.Namespace) -> int:
 
     with _session(args) as session:
         report = session.get_report(args.id)
+        attachments = session.list_attachments(report.id)
     if args.json:
-        _print_json(_report_dict(report))
+        _print_json(
+            {**_report_dict(report), "attachments": [_attachment_json(a) for a in attachments]}
+        )
         return EXIT_OK
     template = TEMPLATES.get(report.template)
     lines = [
@@ -456,6 +459,8 @@ def cmd_report_show(args: argparse.Namespace) -> int:
     lines += [f"source:      {s}" for s in report.sources]
     if report.tags:
         lines.append(f"tags:        {', '.join(report.tags)}")
+    for a in attachments:
+        lines.append(f"attachment:  {a.id[:8]}  {a.name} ({_size(a.size)})")
     lines += ["", report.description or "(no description)"]
     missing = missing_required(report)
     if missing:
@@ -470,6 +475,81 @@ def cmd_report_delete(args: argparse.Namespace) -> int:
         _confirm(args, f"Delete draft {report.id[:8]} for good?", "delete")
         session.delete_report(report.id)
     print(f"Deleted draft {report.id[:8]}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _attachment_json(a: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(a)
+
+
+def _progress_printer(label: str, total: int) -> Callable[[int], None] | None:
+    if not sys.stderr.isatty() or total < 8 * 1024 * 1024:
+        return None
+
+    def show(done: int) -> None:
+        print(
+            f"\r{label}: {done * 100 // max(total, 1):3d}% of {_size(total)}",
+            end="",
+            file=sys.stderr,
+        )
+        if done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+def cmd_report_attach(args: argparse.Namespace) -> int:
+    added = []
+    with _session(args) as session:
+        for name in args.files:
+            path = Path(name)
+            total = path.stat().st_size if path.is_file() else 0
+            added.append(
+                session.attach_file(args.id, path, progress=_progress_printer(path.name, total))
+            )
+    if args.json:
+        _print_json([_attachment_json(a) for a in added])
+    for a in added:
+        print(f"Attached {a.name} ({_size(a.size)}) as {a.id[:8]}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_attachment_list(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        attachments = session.list_attachments(args.id)
+    if args.json:
+        _print_json([_attachment_json(a) for a in attachments])
+        return EXIT_OK
+    if not attachments:
+        print("This report has no attachments.", file=sys.stderr)
+    for a in attachments:
+        print(f"{a.id[:8]}  {_size(a.size):>10}  {a.media_type:28}  {a.name}")
+    return EXIT_OK
+
+
+def cmd_attachment_save(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        target = session.save_attachment(args.id, args.attachment, Path(args.out))
+    print(f"Saved to {target}. This copy is NOT encrypted.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_attachment_remove(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        attachment = session.get_attachment(args.id, args.attachment)
+        _confirm(args, f"Remove attachment {attachment.name}?", "remove")
+        session.remove_attachment(args.id, attachment.id)
+    print(f"Removed {attachment.name}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -887,7 +967,7 @@ def cmd_panic(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     try:
-        from securesubmit.tui.app import run_app
+        from securesubmit.tui.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         print("The terminal app is not part of this version yet. Try:", file=sys.stderr)
         print("  securesubmit init          create a vault", file=sys.stderr)
@@ -1105,6 +1185,51 @@ def build_parser() -> argparse.ArgumentParser:
         "securesubmit report delete 3fa2 --yes",
     )
     p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = leaf(
+        report_verbs,
+        "attach",
+        cmd_report_attach,
+        "attach files to a draft (stored encrypted in the vault)",
+        "securesubmit report attach 3fa2 photo.jpg statement.pdf",
+        json_output=True,
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    att = report_verbs.add_parser(
+        "attachment", help="a report's attachments", description="a report's attachments"
+    )
+    att_verbs = att.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    p = leaf(
+        att_verbs,
+        "list",
+        cmd_attachment_list,
+        "list a report's attachments",
+        "securesubmit report attachment list 3fa2",
+        json_output=True,
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p = leaf(
+        att_verbs,
+        "save",
+        cmd_attachment_save,
+        "write an attachment back out as a plain file (never overwrites)",
+        "securesubmit report attachment save 3fa2 photo.jpg --out /media/usb/",
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("attachment", help="attachment id or file name")
+    p.add_argument("--out", required=True, metavar="PATH", help="a new file, or a folder")
+    p = leaf(
+        att_verbs,
+        "remove",
+        cmd_attachment_remove,
+        "remove an attachment from a draft",
+        "securesubmit report attachment remove 3fa2 photo.jpg --yes",
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("attachment", help="attachment id or file name")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     leaf(
         report_verbs,

@@ -37,7 +37,7 @@ def encode_leaf(seq: int, data_hash: bytes, writes: Sequence[Write]) -> bytes:
         parts.append(bytes([TABLE_CODES[write.table], len(write.row)]))
         parts.append(write.row)
         parts.append(struct.pack(">Q", write.version))
-        parts.append(crypto.sha256(write.data) if write.data else DELETED)
+        parts.append(write.data_hash)
     return b"".join(parts)
 
 

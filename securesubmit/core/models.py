@@ -280,3 +280,42 @@ def missing_required(report: Report) -> list[str]:
     return [
         f.label for f in template.fields if f.required and not report.fields.get(f.key, "").strip()
     ]
+
+
+@dataclass
+class Attachment:
+    """A file attached to a draft. Its content lives in encrypted chunks (vault.md §6)."""
+
+    id: str
+    report: str
+    name: str
+    size: int
+    media_type: str
+    sha256: str
+    chunks: int
+    added: str
+    original_sha256: str = ""
+    removed_metadata: list[str] = field(default_factory=list)
+    evidence_original: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record.pop("id")
+        record["kind"] = "attachment"
+        record["schema"] = 1
+        return record
+
+    @classmethod
+    def from_record(cls, attachment_id: str, record: dict[str, Any]) -> Attachment:
+        data = {k: v for k, v in record.items() if k not in ("kind", "schema")}
+        return cls(id=attachment_id, **data)
+
+
+MAX_ATTACHMENT_NAME = 255
+
+
+def check_attachment_name(name: str) -> None:
+    if not name or len(name.encode("utf-8")) > MAX_ATTACHMENT_NAME:
+        raise InputError("an attachment's file name must be 1 to 255 bytes long")
+    if any(c in name for c in "/\\\x00") or any(ord(c) < 32 for c in name) or name in (".", ".."):
+        raise InputError(f"unsafe attachment file name: {name!r}")

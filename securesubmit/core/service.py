@@ -7,7 +7,7 @@ a path) so tests can pass a fixed clock and a cheap KDF.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +17,18 @@ from securesubmit.core import crypto, fs
 from securesubmit.core import identity as cards
 from securesubmit.core.audit import AuditResult
 from securesubmit.core.identity import IdentityCard, PublicKeys
-from securesubmit.core.models import EDITABLE, Person, Report, now_iso, validate
+from securesubmit.core.models import (
+    EDITABLE,
+    Attachment,
+    Person,
+    Report,
+    check_attachment_name,
+    now_iso,
+    validate,
+)
 from securesubmit.core.partners import VERIFY_METHODS, Partner
 from securesubmit.core.vault import DEFAULT_MAX_FAILED, LockedInfo, Vault
-from securesubmit.errors import InputError, NotFound, Refused, VaultNotFound
+from securesubmit.errors import InputError, NotFound, Refused, VaultCorrupt, VaultNotFound
 
 Clock = Callable[[], datetime]
 ROLES = ("reporter", "coordinator")
@@ -535,11 +543,144 @@ class Session:
         return matches[0]
 
     def delete_report(self, ref: str) -> Report:
+        """Delete a draft and its attachments for good (secure_delete, WAL truncated)."""
         report = self.get_report(ref)
+        attachments = self.list_attachments(report.id)
         with self.vault.transaction("report.deleted", {"report": report.id}):
+            for attachment in attachments:
+                self._delete_attachment_rows(attachment)
             self.vault.delete(bytes.fromhex(report.id))
         self.vault.checkpoint()
         return report
+
+    # --- attachments ------------------------------------------------------------------
+
+    def attach_file(
+        self,
+        ref: str,
+        path: Path,
+        *,
+        name: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Attachment:
+        """Stream a file into the vault, encrypted in chunks, in one transaction.
+
+        Memory stays bounded whatever the size. ``progress`` gets the bytes done so far
+        and may raise to cancel, which leaves nothing of the attachment behind.
+        """
+        report = self._draft(ref)
+        path = Path(path)
+        shown = name if name is not None else path.name
+        check_attachment_name(shown)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, after streaming
+        except FileNotFoundError:
+            raise NotFound(f"no such file: {path}") from None
+        except (IsADirectoryError, PermissionError) as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        with handle:
+            if not os.path.isfile(path):
+                raise InputError(f"{path} is not a regular file")
+            hasher = crypto.sha256_hasher()
+            size = 0
+
+            def read(n: int) -> bytes:
+                nonlocal size
+                block = handle.read(n)
+                hasher.update(block)
+                size += len(block)
+                return block
+
+            attachment_id = Vault.new_id(self.rng)
+            with self.vault.transaction(
+                "attachment.added", {"report": report.id, "attachment": attachment_id.hex()}
+            ):
+                chunks = self.vault.write_chunks(attachment_id, read, progress)
+                attachment = Attachment(
+                    id=attachment_id.hex(),
+                    report=report.id,
+                    name=shown,
+                    size=size,
+                    media_type=_guess_media_type(shown),
+                    sha256=hasher.hexdigest(),
+                    chunks=chunks,
+                    added=now_iso(self.clock()),
+                )
+                self.vault.put(attachment_id, attachment.to_record())
+        return attachment
+
+    def list_attachments(self, ref: str) -> list[Attachment]:
+        report = self.get_report(ref)
+        found = [
+            Attachment.from_record(rid.hex(), rec)
+            for rid, rec in self.vault.records()
+            if rec.get("kind") == "attachment" and rec.get("report") == report.id
+        ]
+        return sorted(found, key=lambda a: (a.added, a.name, a.id))
+
+    def get_attachment(self, ref: str, attachment_ref: str) -> Attachment:
+        """An attachment of a report by its id prefix (≥ 4 characters) or exact file name."""
+        attachments = self.list_attachments(ref)
+        wanted = attachment_ref.strip()
+        matches = [a for a in attachments if a.name == wanted]
+        if not matches and len(wanted) >= 4:
+            matches = [a for a in attachments if a.id.startswith(wanted.lower())]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InputError(f"several attachments match {wanted!r}", hint="give its id")
+        raise NotFound(f"this report has no attachment {wanted!r}")
+
+    def read_attachment(self, attachment: Attachment) -> Iterator[bytes]:
+        """The decrypted content, chunk by chunk; checks size and SHA-256 at the end."""
+        hasher = crypto.sha256_hasher()
+        size = 0
+        for block in self.vault.read_chunks(bytes.fromhex(attachment.id), attachment.chunks):
+            hasher.update(block)
+            size += len(block)
+            yield block
+        if size != attachment.size or hasher.hexdigest() != attachment.sha256:
+            raise VaultCorrupt(f"attachment {attachment.name!r} does not match its checksum")
+
+    def save_attachment(self, ref: str, attachment_ref: str, out: Path) -> Path:
+        """Write an attachment back out as a plain file; never overwrites, never escapes.
+
+        ``out`` is a file path, or an existing folder: then the attachment's own name is
+        used, checked to stay inside that folder.
+        """
+        attachment = self.get_attachment(ref, attachment_ref)
+        out = Path(out)
+        target = fs.safe_child(out, attachment.name) if out.is_dir() else out
+        with fs.atomic_writer(target) as handle:
+            for block in self.read_attachment(attachment):
+                handle.write(block)
+        return target
+
+    def remove_attachment(self, ref: str, attachment_ref: str) -> Attachment:
+        report = self._draft(ref)
+        attachment = self.get_attachment(report.id, attachment_ref)
+        details = {"report": report.id, "attachment": attachment.id}
+        with self.vault.transaction("attachment.removed", details):
+            self._delete_attachment_rows(attachment)
+        self.vault.checkpoint()
+        return attachment
+
+    def _delete_attachment_rows(self, attachment: Attachment) -> None:
+        self.vault.delete_chunks(bytes.fromhex(attachment.id), attachment.chunks)
+        self.vault.delete(bytes.fromhex(attachment.id))
+
+    def _draft(self, ref: str) -> Report:
+        report = self.get_report(ref)
+        if report.status != "draft":
+            raise Refused(f"report {report.id[:8]} is {report.status}; only drafts can change")
+        return report
+
+
+def _guess_media_type(name: str) -> str:
+    import mimetypes
+
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
 
 
 def _category_for(template: str) -> str:

@@ -243,7 +243,9 @@ def test_checkpoint_we_write_is_a_c2sp_signed_note(
 def test_leaf_vector() -> None:
     vector = json.loads(VECTORS.read_text())
     writes = [
-        Write(w["table"], bytes.fromhex(w["row"]), w["version"], bytes.fromhex(w["data"]))
+        Write.of(w["table"], bytes.fromhex(w["row"]), w["version"], bytes.fromhex(w["data"]))
+        if w["version"]
+        else Write.deletion(w["table"], bytes.fromhex(w["row"]))
         for w in vector["writes"]
     ]
     leaf = encode_leaf(vector["seq"], bytes.fromhex(vector["data_hash"]), writes)
@@ -256,7 +258,7 @@ def test_leaf_vector() -> None:
 
 @pytest.mark.parametrize("cut", [0, 10, 22, 30, 65, 66])
 def test_malformed_leaves_are_refused(cut: int) -> None:
-    leaf = encode_leaf(1, bytes(32), [Write("objects", bytes(16), 2, b"x")])
+    leaf = encode_leaf(1, bytes(32), [Write.of("objects", bytes(16), 2, b"x")])
     with pytest.raises(FormatError):
         parse_leaf(leaf[:cut])
     with pytest.raises(FormatError):

@@ -1,0 +1,166 @@
+"""Attachments: streamed into encrypted chunks, bounded memory, cancellable, saved safely."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from securesubmit.core.fs import safe_child
+from securesubmit.core.service import Session, unlock_vault, verify_audit
+from securesubmit.errors import InputError, NotFound, Refused
+from tests.helpers import PASSPHRASE
+
+
+def _chunk_rows(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def draft(session: Session) -> str:
+    return session.create_report(title="with files", category="media").id
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024, 3 * 1024 * 1024 + 17])
+def test_attachment_round_trips(session: Session, draft: str, tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(data)
+    attachment = session.attach_file(draft, source)
+    assert (attachment.name, attachment.size) == ("photo.jpg", size)
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    assert attachment.media_type == "image/jpeg"
+    assert b"".join(session.read_attachment(attachment)) == data
+    out = session.save_attachment(draft, "photo.jpg", tmp_path / "out.jpg")
+    assert out.read_bytes() == data
+
+
+def test_progress_is_reported_and_cancel_leaves_nothing(
+    session: Session, draft: str, tmp_path: Path, vault_path: Path
+) -> None:
+    source = tmp_path / "video.mp4"
+    source.write_bytes(os.urandom(5 * 1024 * 1024))
+    seen: list[int] = []
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(done: int) -> None:
+        seen.append(done)
+        if done >= 3 * 1024 * 1024:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        session.attach_file(draft, source, progress=progress)
+    assert seen == [1024 * 1024, 2 * 1024 * 1024, 3 * 1024 * 1024]
+    assert session.list_attachments(draft) == []
+    session.close()
+    assert _chunk_rows(vault_path) == 0
+    verify_audit(vault_path)
+
+
+def test_save_never_overwrites_and_never_escapes(
+    session: Session, draft: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(b"%PDF-1.7 evidence")
+    session.attach_file(draft, source)
+    existing = tmp_path / "exists.pdf"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(Refused, match="already exists"):
+        session.save_attachment(draft, "doc.pdf", existing)
+    assert existing.read_bytes() == b"keep me"
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    saved = session.save_attachment(draft, "doc.pdf", folder)
+    assert saved == folder / "doc.pdf" and saved.stat().st_mode & 0o777 == 0o600
+    for bad in ("../escape.pdf", "/etc/passwd", "a/b", "..", ""):
+        with pytest.raises(Refused):
+            safe_child(folder, bad)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "nul\x00", "bell\x07", "x" * 256])
+def test_unsafe_attachment_names_are_refused(
+    session: Session, draft: str, tmp_path: Path, name: str
+) -> None:
+    source = tmp_path / "f.txt"
+    source.write_bytes(b"x")
+    with pytest.raises(InputError):
+        session.attach_file(draft, source, name=name)
+
+
+def test_missing_file_and_folder_are_clear_errors(
+    session: Session, draft: str, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFound, match="no such file"):
+        session.attach_file(draft, tmp_path / "nothing.jpg")
+    with pytest.raises(InputError):
+        session.attach_file(draft, tmp_path)
+
+
+def test_remove_attachment_and_delete_report_remove_every_chunk(
+    session: Session, draft: str, tmp_path: Path, vault_path: Path
+) -> None:
+    source = tmp_path / "a.bin"
+    source.write_bytes(os.urandom(2 * 1024 * 1024 + 5))
+    first = session.attach_file(draft, source)
+    session.attach_file(draft, source, name="copy.bin")
+    session.remove_attachment(draft, first.id[:6])
+    assert [a.name for a in session.list_attachments(draft)] == ["copy.bin"]
+    session.delete_report(draft)
+    session.close()
+    assert _chunk_rows(vault_path) == 0
+    result = verify_audit(vault_path)
+    with unlock_vault(vault_path, PASSPHRASE) as again:
+        types = [e["type"] for e in again.audit_log()]
+    assert types[-4:] == [
+        "attachment.added",
+        "attachment.added",
+        "attachment.removed",
+        "report.deleted",
+    ]
+    assert result.events == len(types)
+
+
+BIG_MIB = int(os.environ.get("SECURESUBMIT_BIG_ATTACHMENT_MIB", "256"))
+
+
+def test_big_attachment_stays_under_64_mib_of_memory(tmp_path: Path) -> None:
+    """256 MiB in the normal suite; `make hardening` sets 4096 (the issue's 4 GiB)."""
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as f:  # sparse: cheap to make, still read and encrypted in full
+        f.truncate(BIG_MIB * 1024 * 1024)
+    code = (
+        "import json, resource, sys\n"
+        "from pathlib import Path\n"
+        "from securesubmit.core import crypto\n"
+        "from securesubmit.core.service import create_vault\n"
+        "s = create_vault(Path(sys.argv[1]), 'a passphrase here', kdf=crypto.TEST_KDF)\n"
+        "rid = s.create_report(title='t', category='other').id\n"
+        "a = s.attach_file(rid, Path(sys.argv[2]))\n"
+        "n = sum(len(b) for b in s.read_attachment(a))\n"
+        "s.close()\n"
+        "print(json.dumps({'size': a.size, 'read': n,\n"
+        "  'rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "v.db"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["size"] == figures["read"] == BIG_MIB * 1024 * 1024
+    assert figures["rss_mib"] <= 64, figures
