@@ -19,6 +19,14 @@ from pathlib import Path
 
 
 def _rss_mib(who: int) -> float:
+    """Peak RSS in MiB. For this process: VmHWM, because on Linux ``ru_maxrss`` keeps the
+    parent's peak across fork and exec. For an external command (a child of this small
+    probe) RUSAGE_CHILDREN is used; it can only over-state by the probe's own size."""
+    if who == resource.RUSAGE_SELF:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     return resource.getrusage(who).ru_maxrss / 1024
 
 

@@ -355,7 +355,13 @@ def parse_age_identity(text: str) -> bytes:
 def age_encrypt_stream(
     source: BinaryIO, destination: BinaryIO, recipients: Iterable[bytes]
 ) -> None:
-    """Encrypt ``source`` to the X25519 ``recipients`` as an age v1 file, streaming."""
+    """Encrypt ``source`` to the X25519 ``recipients`` as an age v1 file, streaming.
+
+    pyrage 1.4.0 loses errors of the destination: it turns an exception in ``write`` into
+    its own EncryptError, ignores one in its final flush (a full disk there gives a
+    truncated file and "success"), and drops bytes when a write is short. So writes are
+    completed and recorded here, and the destination's own error is raised afterwards.
+    """
     import pyrage
 
     parsed = []
@@ -364,8 +370,44 @@ def age_encrypt_stream(
         parsed.append(pyrage.x25519.Recipient.from_str(age_recipient(public)))
     if not parsed:
         raise ValueError("at least one recipient is required")
-    pyrage.encrypt_io(source, destination, parsed)
+    writer = _CompletingWriter(destination)
+    try:
+        pyrage.encrypt_io(source, writer, parsed)
+    except pyrage.EncryptError:
+        if writer.error is not None:
+            raise writer.error from None
+        raise
+    if writer.error is not None:
+        raise writer.error
+    destination.flush()
 
+
+class _CompletingWriter:
+    """Writes every byte it is given (looping on short writes) and remembers an error."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.error: BaseException | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            view = memoryview(data)
+            while view:
+                written = self._inner.write(view)
+                if not written:
+                    raise OSError("the destination accepted no bytes (is the disk full?)")
+                view = view[written:]
+        except BaseException as error:
+            self.error = error
+            raise
+        return len(data)
+
+    def flush(self) -> None:
+        try:
+            self._inner.flush()
+        except BaseException as error:
+            self.error = error
+            raise
 
 
 class _Recorder:

@@ -152,3 +152,41 @@ def test_calibration_never_goes_below_the_memory_floor() -> None:
     ticks = iter(range(0, 1000))
     params = crypto.calibrate_kdf(memory_kib=1024, clock=lambda: float(next(ticks)))
     assert params.memory_kib == 1024 and params.iterations == 1
+
+
+class _FailingDestination(io.BytesIO):
+    def __init__(self, fail_at: int, short: bool = False) -> None:
+        super().__init__()
+        self.fail_at, self.short, self.writes = fail_at, short, 0
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.writes += 1
+        if self.writes == self.fail_at:
+            if self.short:
+                return super().write(bytes(data)[: max(1, len(data) // 2)])
+            raise OSError(28, "No space left on device")
+        return super().write(data)
+
+    def flush(self) -> None:
+        if self.fail_at == -1:
+            raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, -1])
+def test_age_encrypt_raises_the_destination_error_instead_of_a_short_file(fail_at: int) -> None:
+    public = crypto.encryption_public_key(crypto.generate_encryption_key())
+    with pytest.raises(OSError, match="No space left"):
+        crypto.age_encrypt_stream(
+            io.BytesIO(b"x" * 200_000), _FailingDestination(fail_at), [public]
+        )
+
+
+def test_age_encrypt_completes_short_writes() -> None:
+    secret = crypto.generate_encryption_key()
+    dest = _FailingDestination(2, short=True)
+    crypto.age_encrypt_stream(
+        io.BytesIO(b"y" * 200_000), dest, [crypto.encryption_public_key(secret)]
+    )
+    plain = io.BytesIO()
+    crypto.age_decrypt_untrusted(io.BytesIO(dest.getvalue()), plain, [secret])
+    assert plain.getvalue() == b"y" * 200_000
