@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import sqlite3
@@ -671,16 +672,31 @@ class Vault:
             block = read(CHUNK_SIZE)
             if not block:
                 break
-            ad = _row_ad(self.vault_id, "chunks", "data", attachment_id, index)
-            row = self._chunk_row(attachment_id, index)
-            data = cipher.encrypt(block, ad)
-            self._conn.execute("INSERT INTO chunks (id, data) VALUES (?, ?)", (row, data))
-            self._record(Write.of("chunks", row, 1, data))
+            self._write_chunk(attachment_id, index, block, cipher)
             index += 1
             done += len(block)
             if progress is not None:
                 progress(done)
         return index
+
+    def chunk_writer(self, blob_id: bytes) -> ChunkWriter:
+        """A file-like object that stores what is written as encrypted chunks of ``blob_id``.
+
+        For streaming encoders (sealing, importing). Must be used inside ``transaction()``
+        and closed before it ends; ``close()`` returns the number of chunks.
+        """
+        return ChunkWriter(self, blob_id)
+
+    def chunk_reader(self, blob_id: bytes, count: int) -> ChunkReader:
+        """A readable binary stream over the decrypted chunks of ``blob_id``."""
+        return ChunkReader(self.read_chunks(blob_id, count))
+
+    def _write_chunk(self, blob_id: bytes, index: int, block: bytes, cipher: crypto.Aead) -> None:
+        ad = _row_ad(self.vault_id, "chunks", "data", blob_id, index)
+        row = self._chunk_row(blob_id, index)
+        data = cipher.encrypt(block, ad)
+        self._conn.execute("INSERT INTO chunks (id, data) VALUES (?, ?)", (row, data))
+        self._record(Write.of("chunks", row, 1, data))
 
     def read_chunks(self, attachment_id: bytes, count: int) -> Iterator[bytes]:
         cipher = self._chunk_cipher(attachment_id)
@@ -704,3 +720,64 @@ class Vault:
             row = self._chunk_row(attachment_id, index)
             self._conn.execute("DELETE FROM chunks WHERE id = ?", (row,))
             self._record(Write.deletion("chunks", row))
+
+
+class ChunkWriter:
+    """Buffers writes into whole chunks; see Vault.chunk_writer."""
+
+    def __init__(self, vault: Vault, blob_id: bytes) -> None:
+        self._vault = vault
+        self._blob_id = blob_id
+        self._cipher = vault._chunk_cipher(blob_id)
+        self._buffer = bytearray()
+        self._index = 0
+        self.size = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        if self.closed:
+            raise ValueError("write to a closed chunk writer")
+        self._buffer += data
+        self.size += len(data)
+        while len(self._buffer) >= CHUNK_SIZE:
+            self._emit(bytes(self._buffer[:CHUNK_SIZE]))
+            del self._buffer[:CHUNK_SIZE]
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: a partial chunk is written only by close()."""
+
+    def _emit(self, block: bytes) -> None:
+        self._vault._write_chunk(self._blob_id, self._index, block, self._cipher)
+        self._index += 1
+
+    def close(self) -> int:
+        if not self.closed:
+            if self._buffer:
+                self._emit(bytes(self._buffer))
+                self._buffer.clear()
+            self.closed = True
+        return self._index
+
+
+class ChunkReader(io.RawIOBase):
+    """A readable stream over decrypted chunks; see Vault.chunk_reader."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            block = next(self._chunks, None)
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n

@@ -348,3 +348,22 @@ def test_chunks_round_trip_and_are_bound_to_their_attachment(session: Session) -
     with vault.transaction("test"):
         vault.delete_chunks(att, count)
     assert vault._conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("size", [0, 5, 1024 * 1024, 2 * 1024 * 1024 + 3])
+def test_chunk_writer_and_reader_stream_any_size(session: Session, size: int) -> None:
+    import io
+    import os
+
+    vault = session.vault
+    data = os.urandom(size)
+    blob = Vault.new_id()
+    with vault.transaction("test"):
+        writer = vault.chunk_writer(blob)
+        source = io.BytesIO(data)
+        while block := source.read(70_000):
+            writer.write(block)
+        count = writer.close()
+    assert count == -(-size // (1024 * 1024))
+    reader = io.BufferedReader(vault.chunk_reader(blob, count))
+    assert reader.read() == data
