@@ -515,12 +515,24 @@ def cmd_report_attach(args: argparse.Namespace) -> int:
             path = Path(name)
             total = path.stat().st_size if path.is_file() else 0
             added.append(
-                session.attach_file(args.id, path, progress=_progress_printer(path.name, total))
+                session.attach_file(
+                    args.id,
+                    path,
+                    progress=_progress_printer(path.name, total),
+                    scrub=not args.no_scrub,
+                    keep_original=args.keep_original,
+                )
             )
     if args.json:
         _print_json([_attachment_json(a) for a in added])
     for a in added:
         print(f"Attached {a.name} ({_size(a.size)}) as {a.id[:8]}.", file=sys.stderr)
+        for item in a.removed_metadata:
+            print(f"  removed: {item}", file=sys.stderr)
+        for item in a.remaining_metadata:
+            print(f"  warning: still inside: {item}", file=sys.stderr)
+        if a.metadata_warning:
+            print(f"  warning: {a.metadata_warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1196,6 +1208,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("id", help="report id (or its first characters)")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--keep-original",
+        action="store_true",
+        help="also keep the untouched file, with its metadata, as evidence",
+    )
+    p.add_argument(
+        "--no-scrub", action="store_true", help="store the file exactly as it is (not advised)"
+    )
     att = report_verbs.add_parser(
         "attachment", help="a report's attachments", description="a report's attachments"
     )

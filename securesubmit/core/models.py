@@ -296,6 +296,8 @@ class Attachment:
     added: str
     original_sha256: str = ""
     removed_metadata: list[str] = field(default_factory=list)
+    remaining_metadata: list[str] = field(default_factory=list)
+    metadata_warning: str = ""
     evidence_original: bool = False
 
     def to_record(self) -> dict[str, Any]:

@@ -6,12 +6,13 @@ a path) so tests can pass a fixed clock and a cheap KDF.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from securesubmit.core import crypto, fs
 from securesubmit.core import identity as cards
@@ -562,52 +563,100 @@ class Session:
         *,
         name: str | None = None,
         progress: Callable[[int], None] | None = None,
+        scrub: bool = True,
+        keep_original: bool = False,
     ) -> Attachment:
-        """Stream a file into the vault, encrypted in chunks, in one transaction.
+        """Store a file in the vault, encrypted in chunks, in one transaction.
 
-        Memory stays bounded whatever the size. ``progress`` gets the bytes done so far
-        and may raise to cancel, which leaves nothing of the attachment behind.
+        By default hidden metadata (GPS position, camera serial, author…) is removed
+        first, where SecureSubmit can (docs/spec/scrubbing.md); the attachment records
+        what was removed, what could not be, and the original's SHA-256. With
+        ``keep_original`` the untouched file is stored too, marked as evidence.
+        ``progress`` gets bytes done and may raise to cancel: nothing remains then.
         """
+        from securesubmit.core import scrub as scrubbing
+
         report = self._draft(ref)
         path = Path(path)
         shown = name if name is not None else path.name
         check_attachment_name(shown)
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below, after streaming
-        except FileNotFoundError:
-            raise NotFound(f"no such file: {path}") from None
-        except (IsADirectoryError, PermissionError) as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
-        with handle:
-            if not os.path.isfile(path):
-                raise InputError(f"{path} is not a regular file")
-            hasher = crypto.sha256_hasher()
-            size = 0
-
-            def read(n: int) -> bytes:
-                nonlocal size
-                block = handle.read(n)
-                hasher.update(block)
-                size += len(block)
-                return block
-
-            attachment_id = Vault.new_id(self.rng)
-            with self.vault.transaction(
-                "attachment.added", {"report": report.id, "attachment": attachment_id.hex()}
-            ):
-                chunks = self.vault.write_chunks(attachment_id, read, progress)
-                attachment = Attachment(
-                    id=attachment_id.hex(),
-                    report=report.id,
-                    name=shown,
-                    size=size,
-                    media_type=_guess_media_type(shown),
-                    sha256=hasher.hexdigest(),
-                    chunks=chunks,
-                    added=now_iso(self.clock()),
+        _check_readable_file(path)
+        plan = scrubbing.inspect(path, _guess_media_type(shown)) if scrub else None
+        details = {"report": report.id}
+        with self.vault.transaction("attachment.added", details):
+            if plan is None or not plan.scrubbable or not plan.found:
+                with open(path, "rb") as handle:
+                    media_type = plan.media_type if plan else _guess_media_type(shown)
+                    stored = self._store_stream(report.id, shown, handle.read, progress, media_type)
+                stored = replace(
+                    stored,
+                    original_sha256=stored.sha256,
+                    remaining_metadata=list(plan.found if plan else ()),
+                    metadata_warning=(plan.warning or "") if plan else "not checked for metadata",
                 )
-                self.vault.put(attachment_id, attachment.to_record())
-        return attachment
+            else:
+                cleaned = io.BytesIO()
+                with open(path, "rb") as handle:
+                    result = scrubbing.scrub(handle, cleaned, plan)
+                with open(path, "rb") as handle:
+                    if keep_original:
+                        evidence = self._store_stream(
+                            report.id, shown, handle.read, progress, plan.media_type
+                        )
+                        original_sha256 = evidence.sha256
+                        evidence = replace(
+                            evidence,
+                            evidence_original=True,
+                            original_sha256=original_sha256,
+                            remaining_metadata=list(plan.found),
+                        )
+                        self.vault.put(bytes.fromhex(evidence.id), evidence.to_record())
+                        details["original"] = evidence.id
+                    else:
+                        original_sha256 = _hash_stream(handle, progress)
+                cleaned.seek(0)
+                stored = self._store_stream(report.id, shown, cleaned.read, None, result.media_type)
+                stored = replace(
+                    stored,
+                    original_sha256=original_sha256,
+                    removed_metadata=list(result.removed),
+                    remaining_metadata=list(result.remaining),
+                )
+            self.vault.put(bytes.fromhex(stored.id), stored.to_record())
+            details["attachment"] = stored.id
+        return stored
+
+    def _store_stream(
+        self,
+        report_id: str,
+        name: str,
+        read: Callable[[int], bytes],
+        progress: Callable[[int], None] | None,
+        media_type: str,
+    ) -> Attachment:
+        """Chunks of one attachment (inside the caller's transaction); no record yet."""
+        hasher = crypto.sha256_hasher()
+        size = 0
+
+        def hashed(n: int) -> bytes:
+            nonlocal size
+            block = read(n)
+            hasher.update(block)
+            size += len(block)
+            return block
+
+        attachment_id = Vault.new_id(self.rng)
+        chunks = self.vault.write_chunks(attachment_id, hashed, progress)
+        return Attachment(
+            id=attachment_id.hex(),
+            report=report_id,
+            name=name,
+            size=size,
+            media_type=media_type,
+            sha256=hasher.hexdigest(),
+            chunks=chunks,
+            added=now_iso(self.clock()),
+        )
 
     def list_attachments(self, ref: str) -> list[Attachment]:
         report = self.get_report(ref)
@@ -674,6 +723,29 @@ class Session:
         if report.status != "draft":
             raise Refused(f"report {report.id[:8]} is {report.status}; only drafts can change")
         return report
+
+
+def _hash_stream(handle: BinaryIO, progress: Callable[[int], None] | None) -> str:
+    hasher = crypto.sha256_hasher()
+    done = 0
+    while block := handle.read(1024 * 1024):
+        hasher.update(block)
+        done += len(block)
+        if progress is not None:
+            progress(done)
+    return hasher.hexdigest()
+
+
+def _check_readable_file(path: Path) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise NotFound(f"no such file: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if not os.path.isfile(path):
+        raise InputError(f"{path} is not a regular file")
 
 
 def _guess_media_type(name: str) -> str:

@@ -39,7 +39,9 @@ def test_attachment_round_trips(session: Session, draft: str, tmp_path: Path, si
     attachment = session.attach_file(draft, source)
     assert (attachment.name, attachment.size) == ("photo.jpg", size)
     assert attachment.sha256 == hashlib.sha256(data).hexdigest()
-    assert attachment.media_type == "image/jpeg"
+    # Random bytes are not a JPEG, whatever the name says: the type comes from the content.
+    assert attachment.media_type != "image/jpeg"
+    assert attachment.original_sha256 == attachment.sha256
     assert b"".join(session.read_attachment(attachment)) == data
     out = session.save_attachment(draft, "photo.jpg", tmp_path / "out.jpg")
     assert out.read_bytes() == data
@@ -165,3 +167,58 @@ def test_big_attachment_stays_under_64_mib_of_memory(tmp_path: Path) -> None:
     figures = json.loads(result.stdout)
     assert figures["size"] == figures["read"] == BIG_MIB * 1024 * 1024
     assert figures["rss_mib"] <= 64, figures
+
+
+def _jpeg_with_gps(path: Path, canary: str) -> None:
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "CanonCANARY"  # Make
+    exif[0x0110] = f"Model {canary}"  # Model
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (43.0, 15.0, 0.0)
+    gps[3], gps[4] = "E", (76.0, 57.0, 0.0)
+    image.save(path, "JPEG", exif=exif.tobytes())
+
+
+def test_gps_and_camera_metadata_are_removed_when_attaching(
+    session: Session, draft: str, tmp_path: Path, vault_path: Path
+) -> None:
+    source = tmp_path / "protest.jpg"
+    _jpeg_with_gps(source, "SERIALCANARY42")
+    original = source.read_bytes()
+    assert b"SERIALCANARY42" in original
+    attachment = session.attach_file(draft, source)
+    cleaned = b"".join(session.read_attachment(attachment))
+    assert b"SERIALCANARY42" not in cleaned and b"CanonCANARY" not in cleaned
+    assert any("GPS" in item for item in attachment.removed_metadata), attachment.removed_metadata
+    assert attachment.original_sha256 == hashlib.sha256(original).hexdigest() != attachment.sha256
+    assert attachment.media_type == "image/jpeg"
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(cleaned)).size == (64, 48)
+
+
+def test_keep_original_stores_the_untouched_file_as_evidence(
+    session: Session, draft: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "evidence.jpg"
+    _jpeg_with_gps(source, "KEEPME")
+    cleaned = session.attach_file(draft, source, keep_original=True)
+    by_kind = {a.evidence_original: a for a in session.list_attachments(draft)}
+    assert by_kind[False].id == cleaned.id
+    assert b"".join(session.read_attachment(by_kind[True])) == source.read_bytes()
+    assert by_kind[True].sha256 == cleaned.original_sha256
+
+
+def test_unscrubbable_files_are_stored_as_they_are_with_a_warning(
+    session: Session, draft: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "letter.pdf"
+    source.write_bytes(b"%PDF-1.4\n1 0 obj << /Author (Someone) >> endobj\ntrailer\n%%EOF\n")
+    attachment = session.attach_file(draft, source)
+    assert attachment.metadata_warning
+    assert b"".join(session.read_attachment(attachment)) == source.read_bytes()
