@@ -1,0 +1,1 @@
+"""The app's screens: one small class per screen, grouped by what the user does."""

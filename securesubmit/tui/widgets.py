@@ -1,0 +1,95 @@
+"""Small widgets the screens share: the title bar, form fields, the strength meter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from securesubmit.tui.i18n import _
+from securesubmit.tui.strength import estimate
+
+
+class TitleBar(Static):
+    """One line at the top: the app's name and where the user is."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(
+            Text.assemble(("SecureSubmit", "bold"), "  ·  ", title), classes="title-bar"
+        )
+
+
+class FormField(Vertical):
+    """A label above a control, with room below it for a validation message and a hint."""
+
+    def __init__(
+        self,
+        label: str,
+        control: Widget,
+        *,
+        hint: str = "",
+        required: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes="form-field")
+        self._label = label
+        self._control = control
+        self._hint = hint
+        self._required = required
+
+    def compose(self) -> ComposeResult:
+        label = Text(self._label)
+        if self._required:
+            label.append(" *", style="bold")
+        yield Static(label, classes="field-label")
+        yield self._control
+        yield Static("", classes="field-error")
+        if self._hint:
+            yield Static(Text(self._hint), classes="field-hint")
+
+    @property
+    def control(self) -> Widget:
+        return self._control
+
+    def set_error(self, message: str) -> None:
+        error = self.query_one(".field-error", Static)
+        error.update(Text(message))
+        error.display = bool(message)
+        self.set_class(bool(message), "-invalid")
+
+    @property
+    def error(self) -> str:
+        return str(self.query_one(".field-error", Static).content)
+
+
+_BAR_STYLES = ("red", "red", "dark_orange", "green", "bold green")
+
+
+class StrengthMeter(Static):
+    """How hard a new passphrase looks to guess, updated as it is typed."""
+
+    def show_for(self, passphrase: str) -> None:
+        if not passphrase:
+            self.update("")
+            return
+        strength = estimate(passphrase)
+        style = _BAR_STYLES[strength.score]
+        bar = "■" * (strength.score + 1) + "□" * (4 - strength.score)
+        self.update(
+            Text.assemble(
+                (_("Strength: "), "bold"),
+                (bar, style),
+                " ",
+                (_(strength.label), style),
+                " — ",
+                _(strength.advice),
+            )
+        )
+
+
+def app_footer() -> Footer:
+    """The key bindings of the screen, compact so that they fit 80 columns."""
+    return Footer(compact=True, show_command_palette=False)
