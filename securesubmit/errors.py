@@ -86,6 +86,7 @@ class WrongPassphrase(SecureSubmitError):
     """The passphrase is wrong."""
 
     exit_code = EXIT_WRONG_PASSPHRASE
+    attempts_left: int | None = None
 
 
 class VaultInUse(SecureSubmitError):

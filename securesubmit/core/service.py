@@ -234,7 +234,13 @@ class Session:
         self._identity: Identity | None = None
 
     def close(self) -> None:
+        """Forget the keys and release the vault. Safe to call twice."""
         self.vault.close()
+        self._identity = None
+
+    @property
+    def closed(self) -> bool:
+        return not self.vault.unlocked
 
     def __enter__(self) -> Session:
         return self
@@ -517,7 +523,7 @@ class Session:
             for rid, rec in self.vault.records()
             if rec.get("kind") == "report"
         ]
-        return sorted(reports, key=lambda r: (r.created, r.id), reverse=True)
+        return sorted(reports, key=lambda r: (r.created, r.updated, r.title, r.id), reverse=True)
 
     def get_report(self, ref: str) -> Report:
         """A report by its id or an unambiguous prefix of it (at least 4 characters)."""

@@ -24,6 +24,7 @@ import sqlite_utils
 from securesubmit.core import audit, crypto, fs, merkle, note
 from securesubmit.errors import (
     DecryptionFailed,
+    InputError,
     NewerSchema,
     VaultCorrupt,
     VaultDestroyed,
@@ -205,11 +206,16 @@ class Vault:
         path = Path(path)
         if path.exists():
             raise VaultExists()
-        fs.ensure_private_dir(path.parent)
         try:
+            fs.ensure_private_dir(path.parent)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
             raise VaultExists() from None
+        except OSError as exc:
+            raise InputError(
+                f"cannot create a vault at {path}: {exc.strerror}",
+                hint="choose a folder you can write to, with --vault",
+            ) from None
         os.close(fd)
         try:
             vault = cls._connect(path, creating=True)
@@ -396,10 +402,12 @@ class Vault:
                 "too many wrong passphrases: this vault's keys were destroyed as configured"
             )
         left = max_failed - failed
-        raise WrongPassphrase(
+        error = WrongPassphrase(
             f"the passphrase is wrong ({left} attempt{'s' if left != 1 else ''} left "
             "before the vault destroys its keys)"
         )
+        error.attempts_left = left
+        raise error
 
     def change_passphrase(
         self, new_passphrase: str, *, kdf: crypto.KdfParams, rng: crypto.Rng | None = None

@@ -367,3 +367,26 @@ def test_chunk_writer_and_reader_stream_any_size(session: Session, size: int) ->
     assert count == -(-size // (1024 * 1024))
     reader = io.BufferedReader(vault.chunk_reader(blob, count))
     assert reader.read() == data
+
+
+def test_wrong_passphrase_carries_attempts_left_and_closed_is_public(
+    session: Session, vault_path: Path
+) -> None:
+    session.close()
+    assert session.closed
+    with pytest.raises(WrongPassphrase) as caught:
+        unlock_vault(vault_path, "definitely wrong")
+    assert caught.value.attempts_left == 9
+
+
+def test_os_error_on_create_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from securesubmit.core import fs
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fs, "ensure_private_dir", refuse)
+    with pytest.raises(InputError, match=r"cannot create a vault.*Permission denied"):
+        create_vault(tmp_path / "x" / "vault.db", PASSPHRASE, kdf=FAST_KDF)
