@@ -1,0 +1,1095 @@
+"""Sealed reports (format version 1): a signed container inside one age file.
+
+This module owns the format of docs/spec/sealed-report.md. A sealed report is an age v1
+file encrypted to X25519 recipients: the partners the reporter chose, and the reporter
+only when they chose to be able to re-read it. Inside is the *container*::
+
+    "securesubmit-sealed v1\\n" | u32be header length | header (canonical JSON)
+    | attachment 1 bytes | ... | attachment n bytes | Ed25519 signature (64 bytes)
+
+The signature comes last so that a multi-gigabyte report is written in one pass with
+bounded memory, and it names the sender, every recipient, the report id, both times and
+the SHA-256 of everything before it, so that a recipient cannot re-encrypt the report to
+someone else and pass it off as sent to them (Davis, "Defective Sign & Encrypt", 2001).
+
+The module is pure over streams: no vault, no files of its own, no clock. Attachments
+come from ``AttachmentSource.open()`` and go to an ``AttachmentSink``; neither is ever
+held whole in memory. Every check raises a ``SecureSubmitError`` subclass; opening calls
+``sink.discard()`` on any failure, because the age layer releases plaintext before the
+whole file is authenticated and the container's signature is only checked at its end.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+from securesubmit.core import crypto, identity
+from securesubmit.core.identity import PublicKeys
+from securesubmit.errors import (
+    BadSignature,
+    FormatError,
+    InputError,
+    SecureSubmitError,
+    VerificationError,
+    WeakKey,
+)
+
+MAGIC = b"securesubmit-sealed v1\n"
+_MAGIC_STEM = b"securesubmit-sealed v"
+HEADER_LENGTH_SIZE = 4
+SIGNATURE_LABEL = "sealed-report"
+SIGNED_VERSION_LINE = "securesubmit-sealed-report v1"
+
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_ATTACHMENTS = 1000
+MAX_RECIPIENTS = 64
+"""Readers named in one report (the age header check accepts at most 64 stanzas)."""
+MAX_NAME_BYTES = 255
+MAX_ATTACHMENT_SIZE = 1 << 40
+"""1 TiB: far above any real attachment, and exact as a JSON number everywhere."""
+MAX_SCRUBBED_ITEMS = 100
+MAX_SCRUBBED_ITEM_BYTES = 200
+MAX_JSON_DEPTH = 16
+MAX_JSON_INTEGER = 2**53 - 1
+"""Integers in the header stay within what every JSON reader holds exactly."""
+
+_BLOCK = 1024 * 1024
+"""How much of an attachment is read, hashed and handed on at a time."""
+
+_REPORT_ID_RE = re.compile(r"[0-9a-z][0-9a-z_-]{0,63}")
+_HEX32_RE = re.compile(r"[0-9a-f]{64}")
+_MEDIA_TYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+_HEADER_KEYS = frozenset(
+    {"attachments", "created", "recipients", "report", "report_id", "sealed", "sender"}
+)
+_SENDER_KEYS = frozenset({"encryption_public", "fingerprint", "signing_public"})
+_ATTACHMENT_KEYS = frozenset(
+    {"media_type", "name", "original_sha256", "scrubbed", "sha256", "size"}
+)
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+class ForwardedReport(VerificationError):
+    """This report was sealed for other recipients and re-encrypted to you."""
+
+    hint = (
+        "its author sent it to someone else, who passed it on to you: do not treat it as "
+        "addressed to you; ask the author, over a channel you trust, whether they meant you "
+        "to have it"
+    )
+
+
+class AttachmentAltered(VerificationError):
+    """An attachment does not match the SHA-256 recorded in the sealed report."""
+
+    hint = "the report was altered or damaged; ask the sender to export it again"
+
+
+class AttachmentChanged(SecureSubmitError):
+    """An attachment changed while the report was being sealed; nothing usable was written."""
+
+    hint = "discard the partial output and seal the report again"
+
+
+# --- public data -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentDescriptor:
+    """What the header says about one attachment (everything but its bytes)."""
+
+    name: str
+    size: int
+    media_type: str
+    sha256: bytes
+    """SHA-256 of the bytes sealed (after metadata scrubbing)."""
+    original_sha256: bytes | None
+    """SHA-256 of the untouched original, when it differs from what was sealed."""
+    scrubbed: tuple[str, ...]
+    """What metadata scrubbing removed, in the scrubber's words."""
+
+
+@dataclass(kw_only=True)
+class AttachmentSource:
+    """An attachment to seal. Its bytes are read from ``open()`` in blocks, never whole.
+
+    ``sha256`` is the SHA-256 of exactly the ``size`` bytes ``open()`` gives (the vault
+    records it when the file is attached). When it is None, sealing reads the content
+    twice: once to hash it for the header, once to seal it. Either way the bytes are
+    hashed again as they are sealed, and a difference raises AttachmentChanged.
+    """
+
+    name: str
+    size: int
+    media_type: str
+    open: Callable[[], BinaryIO]
+    original_sha256: bytes | None = None
+    scrubbed: Sequence[str] = ()
+    sha256: bytes | None = None
+
+
+class AttachmentSink(Protocol):
+    """Where opening puts attachment bytes: ``write`` in order, then exactly one of
+    ``commit`` (everything verified) or ``discard`` (throw away all that was written).
+
+    Production sinks write into the encrypted vault; nothing written before ``commit``
+    may become visible or stay on disk after ``discard``.
+    """
+
+    def write(self, index: int, chunk: bytes) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SealReceipt:
+    """What the reporter's device may keep about a report it sealed."""
+
+    report_id: str
+    created: datetime
+    sealed: datetime
+    sender_fingerprint: bytes
+    recipients: tuple[bytes, ...]
+    """Fingerprints of every reader, sorted; includes the sender's own if kept readable."""
+    attachments: tuple[AttachmentDescriptor, ...]
+    payload_sha256: bytes
+    signature: bytes
+    container_size: int
+    """Bytes of the container (the age plaintext)."""
+    sealed_size: int
+    """Bytes of the age file written to ``dest``."""
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    """A sealed report that passed every check. Its attachments went to the sink, in the
+    order of ``attachments`` (a 0-byte attachment gets no ``write``)."""
+
+    report: dict[str, Any]
+    report_id: str
+    created: datetime
+    sealed: datetime
+    sender: PublicKeys
+    recipients: tuple[bytes, ...]
+    attachments: tuple[AttachmentDescriptor, ...]
+    payload_sha256: bytes
+    signature: bytes
+    container_size: int
+
+    @property
+    def sender_fingerprint(self) -> bytes:
+        return self.sender.fingerprint
+
+
+@dataclass(frozen=True)
+class _Header:
+    report: dict[str, Any]
+    report_id: str
+    created: datetime
+    sealed: datetime
+    sender: PublicKeys
+    recipients: tuple[bytes, ...]
+    attachments: tuple[AttachmentDescriptor, ...]
+
+
+# --- the signed statement --------------------------------------------------------------
+
+
+def signed_message(
+    *,
+    sender_fingerprint: bytes,
+    recipients: Iterable[bytes],
+    report_id: str,
+    created: datetime,
+    sealed: datetime,
+    payload_sha256: bytes,
+) -> bytes:
+    """The statement the sender signs (label ``sealed-report``), §5 of the spec."""
+    lines = [SIGNED_VERSION_LINE, f"sender: {sender_fingerprint.hex()}"]
+    lines += [f"recipient: {fp.hex()}" for fp in sorted(recipients)]
+    lines += [
+        f"report-id: {report_id}",
+        f"created: {identity._format_time(created)}",
+        f"sealed: {identity._format_time(sealed)}",
+        f"payload-sha256: {payload_sha256.hex()}",
+    ]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def verify_sealed_signature(
+    *,
+    sender: PublicKeys,
+    recipients: Iterable[bytes],
+    report_id: str,
+    created: datetime,
+    sealed: datetime,
+    payload_sha256: bytes,
+    signature: bytes,
+) -> None:
+    """Raise BadSignature unless ``signature`` is ``sender``'s over the statement of §5.
+
+    crypto.verify refuses small-order and non-canonical sender keys (WeakKey)."""
+    message = signed_message(
+        sender_fingerprint=sender.fingerprint,
+        recipients=recipients,
+        report_id=report_id,
+        created=created,
+        sealed=sealed,
+        payload_sha256=payload_sha256,
+    )
+    try:
+        crypto.verify(sender.signing_public, SIGNATURE_LABEL, message, signature)
+    except BadSignature:
+        raise BadSignature(
+            "the sealed report's signature does not verify: it was altered, or it was not "
+            "signed by the sender it names"
+        ) from None
+
+
+def _message_for(header: _Header, payload_sha256: bytes) -> bytes:
+    return signed_message(
+        sender_fingerprint=header.sender.fingerprint,
+        recipients=header.recipients,
+        report_id=header.report_id,
+        created=header.created,
+        sealed=header.sealed,
+        payload_sha256=payload_sha256,
+    )
+
+
+# --- canonical JSON ----------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte form of a header (spec §3.2). Defined here, not shared with the
+    vault's records, so that the sealed-report format cannot change by accident."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise FormatError(f"the sealed report's header repeats the key {identity._show(key)}")
+        out[key] = value
+    return out
+
+
+def _no_float(_text: str) -> Any:
+    raise FormatError(
+        "the sealed report's header contains a number with a fraction or an exponent; "
+        "only whole numbers are allowed"
+    )
+
+
+def _no_constant(_text: str) -> Any:
+    raise FormatError("the sealed report's header contains NaN or Infinity")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 17:  # '-' and 16 digits: more cannot be within the bound
+        raise FormatError("the sealed report's header contains a number that is too large")
+    value = int(text)
+    if abs(value) > MAX_JSON_INTEGER:
+        raise FormatError("the sealed report's header contains a number that is too large")
+    return value
+
+
+def _children(container: dict[str, Any] | list[Any]) -> Iterator[Any]:
+    return iter(container.values() if isinstance(container, dict) else container)
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Depth first with one iterator per level: memory grows with the depth (at most
+    # ``limit``), not with the number of values, which a crafted header makes huge.
+    if not isinstance(value, dict | list):
+        return False
+    stack = [_children(value)]
+    while stack:
+        for child in stack[-1]:
+            if isinstance(child, dict | list):
+                if len(stack) >= limit:
+                    return True
+                stack.append(_children(child))
+                break
+        else:
+            stack.pop()
+    return False
+
+
+def _load_canonical(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("the sealed report's header is not valid UTF-8") from None
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_pairs,
+            parse_float=_no_float,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+        )
+    except RecursionError:
+        raise FormatError("the sealed report's header is nested too deeply") from None
+    except ValueError:
+        raise FormatError("the sealed report's header is not valid JSON") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise FormatError(
+            f"the sealed report's header is nested more than {MAX_JSON_DEPTH} levels deep"
+        )
+    try:
+        canonical = canonical_json(value)
+    except UnicodeEncodeError:  # a lone surrogate written as a \\u escape
+        raise FormatError("the sealed report's header contains an invalid \\u escape") from None
+    if canonical != raw:
+        raise FormatError("the sealed report's header is not in its canonical form")
+    return value
+
+
+# --- the header ------------------------------------------------------------------------
+
+
+def _check_keys(value: Any, expected: frozenset[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FormatError(f"{what} is not a JSON object")
+    unknown = sorted(set(value) - expected)
+    if unknown:
+        raise FormatError(f"{what} has the unknown key {identity._show(unknown[0])}")
+    missing = sorted(expected - set(value))
+    if missing:
+        raise FormatError(f"{what} lacks the key '{missing[0]}'")
+    return value
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not _HEX32_RE.fullmatch(value):
+        raise FormatError(f"{what} is not 64 lower-case hex digits")
+    return bytes.fromhex(value)
+
+
+def _text_problem(value: Any, max_bytes: int) -> str | None:
+    if not isinstance(value, str):
+        return "is not text"
+    if not value:
+        return "is empty"
+    if len(value.encode("utf-8", "surrogatepass")) > max_bytes:
+        return f"is longer than {max_bytes} bytes (UTF-8)"
+    for ch in value:
+        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            return f"contains the invisible or control character U+{ord(ch):04X}"
+    return None
+
+
+def _name_problem(name: Any) -> str | None:
+    problem = _text_problem(name, MAX_NAME_BYTES)
+    if problem is not None:
+        return problem
+    for forbidden, shown in (("/", "'/'"), ("\\", "'\\'"), ("\x00", "NUL")):
+        if forbidden in name:
+            return f"contains {shown}"
+    if name in (".", ".."):
+        return f"is '{name}'"
+    return None
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise FormatError(f"{what} is not text")
+    return identity._decode_time(value, what)
+
+
+def _parse_attachment(value: Any, number: int) -> AttachmentDescriptor:
+    what = f"attachment {number} of the sealed report"
+    raw = _check_keys(value, _ATTACHMENT_KEYS, what)
+    name = raw["name"]
+    problem = _name_problem(name)
+    if problem is not None:
+        raise FormatError(f"the name of {what} {problem}")
+    size = raw["size"]
+    if type(size) is not int or not 0 <= size <= MAX_ATTACHMENT_SIZE:
+        raise FormatError(f"the size of {what} is not a whole number from 0 to 2^40")
+    media_type = raw["media_type"]
+    if not isinstance(media_type, str) or not _MEDIA_TYPE_RE.fullmatch(media_type):
+        raise FormatError(f"the media type of {what} is not a lower-case 'type/subtype'")
+    sha256 = _hex32(raw["sha256"], f"the sha256 of {what}")
+    original = raw["original_sha256"]
+    original_sha256 = (
+        None if original is None else _hex32(original, f"the original_sha256 of {what}")
+    )
+    scrubbed = raw["scrubbed"]
+    if not isinstance(scrubbed, list) or len(scrubbed) > MAX_SCRUBBED_ITEMS:
+        raise FormatError(f"the scrubbed list of {what} is not a list of at most 100 entries")
+    for entry in scrubbed:
+        problem = _text_problem(entry, MAX_SCRUBBED_ITEM_BYTES)
+        if problem is not None:
+            raise FormatError(f"an entry of the scrubbed list of {what} {problem}")
+    return AttachmentDescriptor(
+        name=name,
+        size=size,
+        media_type=media_type,
+        sha256=sha256,
+        original_sha256=original_sha256,
+        scrubbed=tuple(scrubbed),
+    )
+
+
+def _parse_header(raw: bytes) -> _Header:
+    """Every rule of spec §3, in the order of spec §7."""
+    value = _check_keys(_load_canonical(raw), _HEADER_KEYS, "the sealed report's header")
+    report_id = value["report_id"]
+    if not isinstance(report_id, str) or not _REPORT_ID_RE.fullmatch(report_id):
+        raise FormatError(
+            "the sealed report's id is not 1 to 64 characters of a-z, 0-9, '_' and '-'"
+        )
+    created = _parse_time(value["created"], "the sealed report's creation time")
+    sealed = _parse_time(value["sealed"], "the sealed report's sealing time")
+    if sealed < created:
+        raise FormatError("the sealed report says it was sealed before it was created")
+
+    sender_raw = _check_keys(value["sender"], _SENDER_KEYS, "the sealed report's sender")
+    signing_public = _hex32(sender_raw["signing_public"], "the sender's signing key")
+    encryption_public = _hex32(sender_raw["encryption_public"], "the sender's encryption key")
+    stated = _hex32(sender_raw["fingerprint"], "the sender's fingerprint")
+    try:
+        sender = PublicKeys(signing_public, encryption_public)
+    except WeakKey as error:
+        raise WeakKey(f"the sealed report's sender key is refused: {error}") from None
+    if sender.fingerprint != stated:
+        raise FormatError("the sender's fingerprint in the sealed report does not match its keys")
+
+    recipients_raw = value["recipients"]
+    if not isinstance(recipients_raw, list) or not 1 <= len(recipients_raw) <= MAX_RECIPIENTS:
+        raise FormatError(
+            f"the sealed report's recipients are not a list of 1 to {MAX_RECIPIENTS} fingerprints"
+        )
+    recipients = tuple(
+        _hex32(fp, f"recipient {n} of the sealed report") for n, fp in enumerate(recipients_raw, 1)
+    )
+    if any(a >= b for a, b in itertools.pairwise(recipients)):
+        raise FormatError(
+            "the sealed report's recipients are not sorted, or one of them is listed twice"
+        )
+
+    attachments_raw = value["attachments"]
+    if not isinstance(attachments_raw, list) or len(attachments_raw) > MAX_ATTACHMENTS:
+        raise FormatError(
+            f"the sealed report's attachments are not a list of at most {MAX_ATTACHMENTS}"
+        )
+    attachments = tuple(_parse_attachment(a, n) for n, a in enumerate(attachments_raw, 1))
+
+    report = value["report"]
+    if not isinstance(report, dict):
+        raise FormatError("the sealed report's fields are not a JSON object")
+    return _Header(
+        report=report,
+        report_id=report_id,
+        created=created,
+        sealed=sealed,
+        sender=sender,
+        recipients=recipients,
+        attachments=attachments,
+    )
+
+
+def _header_json(header: _Header) -> dict[str, Any]:
+    return {
+        "attachments": [
+            {
+                "media_type": a.media_type,
+                "name": a.name,
+                "original_sha256": None if a.original_sha256 is None else a.original_sha256.hex(),
+                "scrubbed": list(a.scrubbed),
+                "sha256": a.sha256.hex(),
+                "size": a.size,
+            }
+            for a in header.attachments
+        ],
+        "created": identity._format_time(header.created),
+        "recipients": [fp.hex() for fp in header.recipients],
+        "report": header.report,
+        "report_id": header.report_id,
+        "sealed": identity._format_time(header.sealed),
+        "sender": {
+            "encryption_public": header.sender.encryption_public.hex(),
+            "fingerprint": header.sender.fingerprint.hex(),
+            "signing_public": header.sender.signing_public.hex(),
+        },
+    }
+
+
+def _encode_header(header: _Header) -> bytes:
+    """The header's bytes, refusing (InputError) anything a reader would refuse."""
+    try:
+        raw = canonical_json(_header_json(header))
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        raise InputError(
+            "the report's fields cannot be sealed: only text, whole numbers, true/false, "
+            "null, lists and objects with text keys are allowed"
+        ) from None
+    if len(raw) > MAX_HEADER_BYTES:
+        raise InputError(
+            "the report's text and attachment list are too large to seal "
+            f"(more than {MAX_HEADER_BYTES // 1024} KiB)"
+        )
+    try:
+        parsed = _parse_header(raw)
+    except FormatError as error:
+        raise InputError(f"the report cannot be sealed: {error}") from None
+    if parsed.report != header.report:
+        raise InputError(
+            "the report's fields cannot be sealed exactly: use text keys and lists, not tuples"
+        )
+    return raw
+
+
+# --- sealing ---------------------------------------------------------------------------
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over an iterator of byte strings, for pyrage's ``encrypt_io``.
+
+    Exceptions of the iterator are remembered: pyrage turns them into its own
+    EncryptError, and the sealer re-raises the original.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._buffer = b""
+        self._pos = 0
+        self._exhausted = False
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        while self._pos >= len(self._buffer):
+            if self._exhausted:
+                return False
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                self._exhausted = True
+                self._buffer = b""
+                return False
+            except BaseException as error:
+                self.error = error
+                raise
+            self._pos = 0
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(_BLOCK), b""))
+        if size == 0 or not self._fill():
+            return b""
+        start = self._pos
+        end = min(start + size, len(self._buffer))
+        self._pos = end
+        if start == 0 and end == len(self._buffer):
+            return self._buffer
+        return self._buffer[start:end]
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class _CountingWriter:
+    """Counts what reaches ``dest`` and remembers its errors.
+
+    pyrage 1.4.0 ignores an error raised by the destination's ``write`` during its final
+    flush, and a ``write`` that accepts 0 bytes there (measured: sealing a small report
+    to a full disk "succeeds" with the last bytes missing). The sealer therefore checks
+    ``error`` after pyrage returns, and this writer turns short writes into errors.
+    """
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.count = 0
+        self.error: BaseException | None = None
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._inner.write(view)
+                if not written:
+                    raise OSError("the destination accepted no bytes (is the disk full?)")
+                view = view[written:]
+        except BaseException as error:
+            self.error = error
+            raise
+        self.count += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+
+@dataclass
+class _Signed:
+    payload_sha256: bytes = b""
+    signature: bytes = b""
+
+
+def _hash_source(source: AttachmentSource, number: int) -> bytes:
+    hasher = crypto.sha256_hasher()
+    seen = 0
+    with source.open() as stream:
+        while block := stream.read(_BLOCK):
+            hasher.update(block)
+            seen += len(block)
+            if seen > source.size:
+                break
+    if seen != source.size:
+        raise AttachmentChanged(
+            f"attachment {number} does not have the {source.size} bytes its size says"
+        )
+    return hasher.digest()
+
+
+_UNHASHED = bytes(32)
+"""Stands for a SHA-256 not computed yet: the header is checked before any file is hashed."""
+
+
+def _describe(source: AttachmentSource, number: int) -> AttachmentDescriptor:
+    # Cheap checks first: hashing a large file only to refuse its name wastes minutes.
+    problem = _name_problem(source.name)
+    if problem is not None:
+        raise InputError(f"the name of attachment {number} {problem}")
+    if not isinstance(source.media_type, str) or not _MEDIA_TYPE_RE.fullmatch(source.media_type):
+        raise InputError(
+            f"the media type of attachment {number} is not a lower-case 'type/subtype'"
+        )
+    for entry in source.scrubbed:
+        problem = _text_problem(entry, MAX_SCRUBBED_ITEM_BYTES)
+        if problem is not None:
+            raise InputError(f"an entry of the scrubbed list of attachment {number} {problem}")
+    if type(source.size) is not int or not 0 <= source.size <= MAX_ATTACHMENT_SIZE:
+        raise InputError(f"attachment {number} has a size that is not from 0 bytes to 1 TiB")
+    for digest in (source.sha256, source.original_sha256):
+        if digest is not None and (not isinstance(digest, bytes) or len(digest) != 32):
+            raise ValueError("SHA-256 digests are 32 bytes")
+    return AttachmentDescriptor(
+        name=source.name,
+        size=source.size,
+        media_type=source.media_type,
+        sha256=source.sha256 if source.sha256 is not None else _UNHASHED,
+        original_sha256=source.original_sha256,
+        scrubbed=tuple(source.scrubbed),
+    )
+
+
+def _container_chunks(
+    prefix: bytes,
+    header: _Header,
+    sources: Sequence[AttachmentSource],
+    sender_seed: bytes,
+    signed: _Signed,
+    progress: Callable[[int], None] | None,
+) -> Generator[bytes, None, None]:
+    payload = crypto.sha256_hasher()
+    payload.update(prefix)
+    yield prefix
+    done = 0
+    if progress is not None:
+        progress(done)
+    for number, (source, descriptor) in enumerate(zip(sources, header.attachments, strict=True), 1):
+        hasher = crypto.sha256_hasher()
+        remaining = descriptor.size
+        with source.open() as stream:
+            while remaining:
+                block = stream.read(min(_BLOCK, remaining))
+                if not block or len(block) > remaining:
+                    raise AttachmentChanged(
+                        f"attachment {number} no longer has the {descriptor.size} bytes it had"
+                    )
+                hasher.update(block)
+                payload.update(block)
+                remaining -= len(block)
+                done += len(block)
+                yield block
+                if progress is not None:
+                    progress(done)
+            if stream.read(1):
+                raise AttachmentChanged(
+                    f"attachment {number} has grown beyond the {descriptor.size} bytes it had"
+                )
+        if hasher.digest() != descriptor.sha256:
+            raise AttachmentChanged(f"attachment {number} changed while it was being sealed")
+    signed.payload_sha256 = payload.digest()
+    signed.signature = crypto.sign(
+        sender_seed, SIGNATURE_LABEL, _message_for(header, signed.payload_sha256)
+    )
+    yield signed.signature
+
+
+def seal_report(
+    dest: BinaryIO,
+    *,
+    report: Mapping[str, Any],
+    attachments: Sequence[AttachmentSource],
+    sender_seed: bytes,
+    sender_encryption_public: bytes,
+    recipients: Sequence[PublicKeys],
+    report_id: str,
+    created: datetime,
+    sealed: datetime,
+    keep_readable: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SealReceipt:
+    """Write ``report`` and its attachments to ``dest`` as one sealed report.
+
+    The age file is encrypted to every key in ``recipients`` and, when ``keep_readable``,
+    to the sender's own ``sender_encryption_public`` (then the sender's fingerprint is
+    named among the recipients, as every reader must be). Attachments are streamed: memory
+    stays at a few MiB whatever their size. ``progress`` is called with the number of
+    attachment bytes sealed so far (the total is the sum of their sizes).
+
+    Raises InputError for anything the format cannot hold, AttachmentChanged when an
+    attachment's bytes differ from its size or SHA-256. On any exception ``dest`` holds a
+    partial file that the caller must discard. Times are taken as UTC whole seconds.
+    """
+    sender = PublicKeys(crypto.signing_public_key(sender_seed), sender_encryption_public)
+    if not recipients:
+        raise InputError("a report must be sealed to at least one partner")
+    readers = [*recipients, sender] if keep_readable else list(recipients)
+    fingerprints = [keys.fingerprint for keys in readers]
+    if len(set(fingerprints)) != len(fingerprints):
+        raise InputError("a recipient is listed twice (or you listed yourself as a partner)")
+    if len(readers) > MAX_RECIPIENTS:
+        raise InputError(f"a report can be sealed to at most {MAX_RECIPIENTS} keys")
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InputError(f"a report can have at most {MAX_ATTACHMENTS} attachments")
+    if not isinstance(report_id, str) or not _REPORT_ID_RE.fullmatch(report_id):
+        raise InputError("a report id is 1 to 64 characters of a-z, 0-9, '_' and '-'")
+    header = _Header(
+        report=dict(report),
+        report_id=report_id,
+        created=identity._normalise_time(created),
+        sealed=identity._normalise_time(sealed),
+        sender=sender,
+        recipients=tuple(sorted(fingerprints)),
+        attachments=tuple(_describe(a, n) for n, a in enumerate(attachments, 1)),
+    )
+    raw = _encode_header(header)  # refuses bad input before hours are spent hashing
+    if any(a.sha256 is None for a in attachments):
+        hashed = tuple(
+            replace(d, sha256=_hash_source(a, n)) if a.sha256 is None else d
+            for n, (a, d) in enumerate(zip(attachments, header.attachments, strict=True), 1)
+        )
+        header = replace(header, attachments=hashed)
+        raw = _encode_header(header)
+    prefix = MAGIC + len(raw).to_bytes(HEADER_LENGTH_SIZE, "big") + raw
+
+    signed = _Signed()
+    chunks = _container_chunks(prefix, header, attachments, sender_seed, signed, progress)
+    reader = _ChunkReader(chunks)
+    writer = _CountingWriter(dest)
+    try:
+        crypto.age_encrypt_stream(
+            cast(BinaryIO, reader), cast(BinaryIO, writer), [k.encryption_public for k in readers]
+        )
+    except Exception:
+        own = reader.error or writer.error
+        if own is not None:  # pyrage wraps our exception in its EncryptError
+            raise own from None
+        raise
+    finally:
+        chunks.close()
+    if writer.error is not None:  # raised by dest in pyrage's final flush, which it ignores
+        raise writer.error
+    if not signed.signature:  # pragma: no cover - pyrage reads to the end or raises
+        raise RuntimeError("the age encryption stopped before the end of the report")
+    return SealReceipt(
+        report_id=header.report_id,
+        created=header.created,
+        sealed=header.sealed,
+        sender_fingerprint=sender.fingerprint,
+        recipients=header.recipients,
+        attachments=header.attachments,
+        payload_sha256=signed.payload_sha256,
+        signature=signed.signature,
+        container_size=len(prefix)
+        + sum(a.size for a in header.attachments)
+        + crypto.SIGNATURE_SIZE,
+        sealed_size=writer.count,
+    )
+
+
+# --- opening ---------------------------------------------------------------------------
+
+# Where the parser is in the container (spec §3), in order.
+_MAGIC_STATE = 0
+_LENGTH_STATE = 1
+_HEADER_STATE = 2
+_ATTACHMENT_STATE = 3
+_TRAILER_STATE = 4
+_DONE_STATE = 5
+
+
+class _ContainerParser:
+    """A push parser: ``write`` is fed the container in pieces of any size (by pyrage's
+    ``decrypt_io`` or by ``verify_container``); ``finish`` checks what needs the whole.
+
+    It holds at most the header (≤ 1 MiB) and forwards attachment bytes to the sink as
+    they come, hashing them on the way.
+    """
+
+    def __init__(self, sink: AttachmentSink) -> None:
+        self._sink = sink
+        self._state = _MAGIC_STATE
+        self._field = bytearray()
+        self._need = len(MAGIC)
+        self._payload = crypto.sha256_hasher()
+        self._size = 0
+        self._header: _Header | None = None
+        self._index = -1
+        self._remaining = 0
+        self._attachment = crypto.sha256_hasher()
+        self._signature = b""
+        self._error: BaseException | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data: bytes) -> int:
+        # The first error is kept and raised again by every later call and by finish(),
+        # so a caller that loses an exception (pyrage does, in one place) cannot go on
+        # to accept the report.
+        if self._error is not None:
+            raise self._error
+        try:
+            return self._consume(data)
+        except BaseException as error:
+            self._error = error
+            raise
+
+    def _consume(self, data: bytes) -> int:
+        total = len(data)
+        offset = 0
+        while offset < total:
+            if self._state == _ATTACHMENT_STATE:
+                take = min(self._remaining, total - offset)
+                chunk = data if take == total else bytes(data[offset : offset + take])
+                self._payload.update(chunk)
+                self._attachment.update(chunk)
+                self._sink.write(self._index, chunk)
+                self._remaining -= take
+                offset += take
+                if not self._remaining:
+                    self._end_attachment()
+            elif self._state == _DONE_STATE:
+                raise FormatError("the sealed report has data after its signature")
+            else:
+                take = min(self._need - len(self._field), total - offset)
+                piece = data[offset : offset + take]
+                self._field += piece
+                if self._state != _TRAILER_STATE:
+                    self._payload.update(piece)
+                offset += take
+                if self._state == _MAGIC_STATE:
+                    self._check_magic()
+                if len(self._field) == self._need:
+                    self._end_field()
+        self._size += total
+        return total
+
+    def _check_magic(self) -> None:
+        seen = bytes(self._field)
+        if MAGIC.startswith(seen):
+            return
+        if seen.startswith(_MAGIC_STEM):
+            raise FormatError(
+                "this sealed report uses another version of the format, which this program "
+                "does not read",
+                hint="a newer version of SecureSubmit may read it",
+            )
+        raise FormatError("this is not a SecureSubmit sealed report")
+
+    def _end_field(self) -> None:
+        field = bytes(self._field)
+        self._field.clear()
+        if self._state == _MAGIC_STATE:
+            self._state, self._need = _LENGTH_STATE, HEADER_LENGTH_SIZE
+        elif self._state == _LENGTH_STATE:
+            length = int.from_bytes(field, "big")
+            if length == 0:
+                raise FormatError("the sealed report's header is empty")
+            if length > MAX_HEADER_BYTES:
+                raise FormatError(
+                    f"the sealed report's header is larger than {MAX_HEADER_BYTES // 1024} KiB"
+                )
+            self._state, self._need = _HEADER_STATE, length
+        elif self._state == _HEADER_STATE:
+            self._header = _parse_header(field)
+            self._next_attachment()
+        else:  # the trailer
+            self._signature = field
+            self._state = _DONE_STATE
+
+    def _parsed_header(self) -> _Header:
+        if self._header is None:  # pragma: no cover - the states make this unreachable
+            raise RuntimeError("the header has not been parsed")
+        return self._header
+
+    def _next_attachment(self) -> None:
+        header = self._parsed_header()
+        while True:
+            self._index += 1
+            if self._index == len(header.attachments):
+                self._state, self._need = _TRAILER_STATE, crypto.SIGNATURE_SIZE
+                return
+            self._attachment = crypto.sha256_hasher()
+            self._remaining = header.attachments[self._index].size
+            if self._remaining:
+                self._state = _ATTACHMENT_STATE
+                return
+            self._check_attachment()  # a 0-byte attachment ends where it starts
+
+    def _end_attachment(self) -> None:
+        self._check_attachment()
+        self._next_attachment()
+
+    def _check_attachment(self) -> None:
+        if self._attachment.digest() != self._parsed_header().attachments[self._index].sha256:
+            raise AttachmentAltered(
+                f"attachment {self._index + 1} of the sealed report does not match the "
+                "SHA-256 recorded for it: the report was altered or damaged"
+            )
+
+    def finish(
+        self, my_fingerprint: bytes, known_senders: Callable[[bytes], None] | None
+    ) -> OpenedReport:
+        if self._error is not None:
+            raise self._error
+        if self._state != _DONE_STATE:
+            if self._size == 0:
+                raise FormatError("the sealed report is empty")
+            raise FormatError("the sealed report is truncated: it ends before its signature")
+        header = self._parsed_header()
+        payload_sha256 = self._payload.digest()
+        verify_sealed_signature(
+            sender=header.sender,
+            recipients=header.recipients,
+            report_id=header.report_id,
+            created=header.created,
+            sealed=header.sealed,
+            payload_sha256=payload_sha256,
+            signature=self._signature,
+        )
+        if my_fingerprint not in header.recipients:
+            raise ForwardedReport(
+                "this report was sealed for other recipients and re-encrypted to you — "
+                "possible surreptitious forwarding"
+            )
+        if known_senders is not None:
+            known_senders(header.sender.fingerprint)
+        return OpenedReport(
+            report=header.report,
+            report_id=header.report_id,
+            created=header.created,
+            sealed=header.sealed,
+            sender=header.sender,
+            recipients=header.recipients,
+            attachments=header.attachments,
+            payload_sha256=payload_sha256,
+            signature=self._signature,
+            container_size=self._size,
+        )
+
+
+def _verify_into(
+    feed: Callable[[_ContainerParser], None],
+    sink: AttachmentSink,
+    my_fingerprint: bytes,
+    known_senders: Callable[[bytes], None] | None,
+) -> OpenedReport:
+    if not isinstance(my_fingerprint, bytes) or len(my_fingerprint) != identity.FINGERPRINT_SIZE:
+        raise ValueError("my_fingerprint must be a 32-byte fingerprint")
+    parser = _ContainerParser(sink)
+    try:
+        feed(parser)
+        opened = parser.finish(my_fingerprint, known_senders)
+        sink.commit()
+    except BaseException:
+        sink.discard()
+        raise
+    return opened
+
+
+def open_sealed(
+    source: BinaryIO,
+    *,
+    identity_secrets: Sequence[bytes],
+    my_fingerprint: bytes,
+    sink: AttachmentSink,
+    known_senders: Callable[[bytes], None] | None,
+) -> OpenedReport:
+    """Decrypt, parse and verify a sealed report from outside, streaming.
+
+    ``identity_secrets`` are the X25519 secrets to try; ``my_fingerprint`` is the
+    fingerprint of the keys they belong to, which the report must name among its
+    recipients (else ForwardedReport). ``known_senders``, if given, is called with the
+    verified sender's fingerprint and raises if that sender is not accepted.
+
+    Attachment bytes go to ``sink`` as they are decrypted; ``sink.commit()`` is called
+    once every check has passed, and ``sink.discard()`` on any failure before the
+    exception propagates. Raises FormatError (malformed age header or container),
+    DecryptionFailed (not for these keys, or the age file was altered), BadSignature,
+    WeakKey, AttachmentAltered, ForwardedReport, or whatever ``known_senders`` or the
+    sink raise.
+    """
+    if not identity_secrets:
+        raise ValueError("at least one identity secret is required")
+
+    def feed(parser: _ContainerParser) -> None:
+        crypto.age_decrypt_untrusted(source, cast(BinaryIO, parser), identity_secrets)
+
+    return _verify_into(feed, sink, my_fingerprint, known_senders)
+
+
+def verify_container(
+    source: BinaryIO,
+    *,
+    my_fingerprint: bytes,
+    sink: AttachmentSink,
+    known_senders: Callable[[bytes], None] | None,
+) -> OpenedReport:
+    """Verify a container that was decrypted by other means (``age -d``), streaming.
+
+    The same checks, errors and sink protocol as ``open_sealed``, without the age layer.
+    """
+
+    def feed(parser: _ContainerParser) -> None:
+        while block := source.read(_BLOCK):
+            parser.write(block)
+
+    return _verify_into(feed, sink, my_fingerprint, known_senders)
