@@ -565,6 +565,132 @@ def cmd_attachment_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SEAL_WARNING = (
+    "Sealing encrypts this report to the partners you chose and signs it. Afterwards the "
+    "draft and its attachments are destroyed on this device{keep}. Only the partners can "
+    "read it. This cannot be undone."
+)
+
+
+def cmd_report_seal(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        report = session.get_report(args.id)
+        partners = [session.get_partner(ref) for ref in args.to or []]
+        keep = "" if not args.keep_readable else " (you keep the ability to read it)"
+        if not args.yes and sys.stdin.isatty():
+            print(SEAL_WARNING.format(keep=keep), file=sys.stderr)
+            for partner in partners:
+                print(f"  to: {partner.name}  {partner.display_fingerprint}", file=sys.stderr)
+        _confirm(args, f"Seal report {report.id[:8]}?", "seal")
+        receipt = session.seal_report(
+            report.id, [p.id for p in partners], keep_readable=args.keep_readable
+        )
+    if args.json:
+        _print_json(_receipt_json(receipt))
+    else:
+        print(receipt.id)
+        names = ", ".join(r["name"] for r in receipt.recipients)
+        print(f"Sealed {receipt.title!r} to {names}. The draft was destroyed.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _receipt_json(receipt: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(receipt)
+    data["status"] = receipt.status
+    return data
+
+
+def cmd_sealed_list(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        receipts = session.list_receipts()
+    if args.json:
+        _print_json([_receipt_json(r) for r in receipts])
+        return EXIT_OK
+    if not receipts:
+        print("No sealed reports yet.", file=sys.stderr)
+        return EXIT_OK
+    print(f"{'ID':8}  {'STATUS':8}  {'SEALED':20}  {'TO':24}  TITLE")
+    for r in receipts:
+        names = ", ".join(x["name"] for x in r.recipients)
+        print(f"{r.id[:8]}  {r.status:8}  {r.sealed:20}  {names[:24]:24}  {r.title}")
+    return EXIT_OK
+
+
+def cmd_sealed_show(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        receipt = session.get_receipt(args.id)
+    if args.json:
+        _print_json(_receipt_json(receipt))
+        return EXIT_OK
+    print(f"receipt:       {receipt.id}")
+    print(f"report:        {receipt.report_id}")
+    print(f"title:         {receipt.title}")
+    print(f"sealed:        {receipt.sealed}")
+    for r in receipt.recipients:
+        print(f"to:            {r['name']}")
+    print(f"readable here: {'yes' if receipt.keep_readable else 'no'}")
+    print(f"sealed file:   {_size(receipt.file_size)}, SHA-256 {receipt.file_sha256}")
+    for a in receipt.attachments:
+        print(f"attachment:    {a['name']} ({_size(a['size'])})")
+    for e in receipt.exports:
+        print(f"exported:      {e.get('time')} to {e.get('partner')} (bundle {e.get('sequence')})")
+    if receipt.copy_deleted:
+        print("sealed copy:   deleted after export (receipt kept)")
+    return EXIT_OK
+
+
+def cmd_sealed_export_file(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        receipt = session.export_sealed_file(args.id, Path(args.out))
+    print(f"Wrote the sealed report {receipt.id[:8]} to {args.out}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sealed_open(args: argparse.Namespace) -> int:
+    from securesubmit.core.identity import format_fingerprint
+
+    save_to = Path(args.save_attachments) if args.save_attachments else None
+    with _session(args) as session:
+        opened, saved = session.open_sealed_file(Path(args.file), save_to)
+        known = [p for p in session.list_partners() if p.fingerprint == opened.sender_fingerprint]
+    sender = known[0].name if known else "UNKNOWN sender (not one of your partners)"
+    if args.json:
+        _print_json(
+            {
+                "verified": True,
+                "sender": sender,
+                "sender_fingerprint": format_fingerprint(opened.sender_fingerprint),
+                "report_id": opened.report_id,
+                "created": opened.created.isoformat(),
+                "sealed": opened.sealed.isoformat(),
+                "report": opened.report,
+                "attachments": [
+                    {
+                        "name": a.name,
+                        "size": a.size,
+                        "sha256": a.sha256.hex(),
+                        "original_sha256": a.original_sha256.hex() if a.original_sha256 else None,
+                    }
+                    for a in opened.attachments
+                ],
+                "saved": [str(p) for p in saved],
+            }
+        )
+        return EXIT_OK
+    print(f"verified: signed by {sender} ({format_fingerprint(opened.sender_fingerprint)})")
+    print(f"sealed:   {opened.sealed:%Y-%m-%d %H:%M} UTC, report {opened.report_id}")
+    print(f"title:    {opened.report.get('title', '')}")
+    print()
+    print(opened.report.get("description", "") or "(no description)")
+    for a in opened.attachments:
+        print(f"attachment: {a.name} ({_size(a.size)}) SHA-256 {a.sha256.hex()}")
+    for path in saved:
+        print(f"saved (NOT encrypted): {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_report_templates(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -1216,6 +1342,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-scrub", action="store_true", help="store the file exactly as it is (not advised)"
     )
+    p = leaf(
+        report_verbs,
+        "seal",
+        cmd_report_seal,
+        "seal a finished report to partners (the draft is destroyed)",
+        "securesubmit report seal 3fa2 --to 'Free Press Org'",
+        json_output=True,
+    )
+    p.add_argument("id", help="report id (or its first characters)")
+    p.add_argument("--to", action="append", metavar="PARTNER", help="a partner (repeatable)")
+    p.add_argument(
+        "--keep-readable", action="store_true", help="also seal to yourself, to read it later"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     att = report_verbs.add_parser(
         "attachment", help="a report's attachments", description="a report's attachments"
     )
@@ -1258,6 +1398,51 @@ def build_parser() -> argparse.ArgumentParser:
         "list the report templates and their fields",
         "securesubmit report templates",
         json_output=True,
+    )
+
+    sealed = nouns.add_parser(
+        "sealed", help="sealed reports and their receipts", description="sealed reports"
+    )
+    sealed_verbs = sealed.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    leaf(
+        sealed_verbs,
+        "list",
+        cmd_sealed_list,
+        "list sealed reports (receipts only)",
+        "securesubmit sealed list",
+        json_output=True,
+    )
+    p = leaf(
+        sealed_verbs,
+        "show",
+        cmd_sealed_show,
+        "show a sealed report's receipt",
+        "securesubmit sealed show 9c1e",
+        json_output=True,
+    )
+    p.add_argument("id", help="receipt or report id (first characters)")
+    p = leaf(
+        sealed_verbs,
+        "export-file",
+        cmd_sealed_export_file,
+        "write one sealed report as a standalone age file",
+        "securesubmit sealed export-file 9c1e --out report.age",
+    )
+    p.add_argument("id", help="receipt or report id (first characters)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = leaf(
+        sealed_verbs,
+        "open",
+        cmd_sealed_open,
+        "open and verify a sealed report addressed to you",
+        "securesubmit sealed open report.age --save-attachments ./evidence",
+        json_output=True,
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--save-attachments", metavar="DIR", help="save the attachments here (NOT encrypted)"
     )
 
     ident = nouns.add_parser("identity", help="your own keys", description="your own keys")

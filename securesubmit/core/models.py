@@ -321,3 +321,43 @@ def check_attachment_name(name: str) -> None:
         raise InputError("an attachment's file name must be 1 to 255 bytes long")
     if any(c in name for c in "/\\\x00") or any(ord(c) < 32 for c in name) or name in (".", ".."):
         raise InputError(f"unsafe attachment file name: {name!r}")
+
+
+@dataclass
+class Receipt:
+    """What the reporter's device keeps of a sealed report: enough to manage exports,
+    never the text. The sealed file itself stays (encrypted) until exported and deleted."""
+
+    id: str
+    report_id: str
+    title: str
+    category: str
+    incident_date: str
+    country: str
+    created: str
+    sealed: str
+    recipients: list[dict[str, str]]
+    keep_readable: bool
+    payload_sha256: str
+    file_sha256: str
+    file_size: int
+    chunks: int
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    exports: list[dict[str, Any]] = field(default_factory=list)
+    copy_deleted: bool = False
+
+    @property
+    def status(self) -> str:
+        return "exported" if self.exports else "sealed"
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record.pop("id")
+        record["kind"] = "receipt"
+        record["schema"] = 1
+        return record
+
+    @classmethod
+    def from_record(cls, receipt_id: str, record: dict[str, Any]) -> Receipt:
+        data = {k: v for k, v in record.items() if k not in ("kind", "schema")}
+        return cls(id=receipt_id, **data)

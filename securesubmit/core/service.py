@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from securesubmit.core import crypto, fs
 from securesubmit.core import identity as cards
@@ -22,8 +22,10 @@ from securesubmit.core.models import (
     EDITABLE,
     Attachment,
     Person,
+    Receipt,
     Report,
     check_attachment_name,
+    missing_required,
     now_iso,
     validate,
 )
@@ -724,11 +726,267 @@ class Session:
         self.vault.delete_chunks(bytes.fromhex(attachment.id), attachment.chunks)
         self.vault.delete(bytes.fromhex(attachment.id))
 
+    # --- sealing ------------------------------------------------------------------------
+
+    def seal_report(
+        self,
+        ref: str,
+        partner_refs: list[str],
+        *,
+        keep_readable: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Receipt:
+        """Seal a draft to partners: afterwards this device cannot read it (unless
+        ``keep_readable``). The draft and its attachments are destroyed in the same
+        transaction that stores the sealed file and its receipt."""
+        from securesubmit.core import seal
+
+        report = self._draft(ref)
+        missing = missing_required(report)
+        if missing:
+            raise InputError("fill in the required fields before sealing: " + ", ".join(missing))
+        partners = self._sealing_partners(partner_refs)
+        me = self.identity
+        now = self.clock().replace(microsecond=0)
+        attachments = self.list_attachments(report.id)
+        sources = [
+            seal.AttachmentSource(
+                name=a.name,
+                size=a.size,
+                media_type=a.media_type,
+                open=self._opener(a),
+                original_sha256=(
+                    bytes.fromhex(a.original_sha256)
+                    if a.original_sha256 and a.original_sha256 != a.sha256
+                    else None
+                ),
+                scrubbed=a.removed_metadata,
+                sha256=bytes.fromhex(a.sha256),
+            )
+            for a in attachments
+        ]
+        fields = {k: v for k, v in report.to_record().items() if k not in ("kind", "schema")}
+        fields["attachments_evidence_originals"] = [
+            a.name for a in attachments if a.evidence_original
+        ]
+        sealed_id = Vault.new_id(self.rng)
+        details = {"report": report.id, "sealed": sealed_id.hex()}
+        with self.vault.transaction("report.sealed", details):
+            writer = _HashingWriter(self.vault.chunk_writer(sealed_id))
+            result = seal.seal_report(
+                cast(BinaryIO, writer),
+                report=fields,
+                attachments=sources,
+                sender_seed=me.signing_seed,
+                sender_encryption_public=me.encryption_public,
+                recipients=[p.keys for p in partners],
+                report_id=report.id,
+                created=_parse_iso(report.created),
+                sealed=now,
+                keep_readable=keep_readable,
+                progress=progress,
+            )
+            chunks = writer.close()
+            receipt = Receipt(
+                id=sealed_id.hex(),
+                report_id=report.id,
+                title=report.title,
+                category=report.category,
+                incident_date=report.incident_date,
+                country=report.country,
+                created=report.created,
+                sealed=now_iso(now),
+                recipients=[{"name": p.name, "fingerprint": p.fingerprint.hex()} for p in partners],
+                keep_readable=keep_readable,
+                payload_sha256=result.payload_sha256.hex(),
+                file_sha256=writer.hexdigest(),
+                file_size=writer.size,
+                chunks=chunks,
+                attachments=[
+                    {
+                        "name": a.name,
+                        "size": a.size,
+                        "sha256": a.sha256,
+                        "original_sha256": a.original_sha256,
+                    }
+                    for a in attachments
+                ],
+            )
+            self.vault.put(sealed_id, receipt.to_record())
+            for attachment in attachments:
+                self._delete_attachment_rows(attachment)
+            self.vault.delete(bytes.fromhex(report.id))
+        self.vault.checkpoint()
+        return receipt
+
+    def _sealing_partners(self, refs: list[str]) -> list[Partner]:
+        if not refs:
+            raise InputError(
+                "a report must be sealed to at least one partner",
+                hint="add --to PARTNER; see your partners with: securesubmit partners list",
+            )
+        now = self.clock()
+        chosen: dict[str, Partner] = {}
+        for ref in refs:
+            partner = self.get_partner(ref)
+            partner.check_usable(now)
+            if partner.test_only and os.environ.get("SECURESUBMIT_ALLOW_TEST_KEYS") != "1":
+                raise Refused(
+                    f"{partner.name} is the TEST-ONLY example card: its secret key is public, "
+                    "so nothing may be sealed to it",
+                    hint="add the card of a real partner organisation",
+                )
+            chosen[partner.id] = partner
+        return list(chosen.values())
+
+    def _opener(self, attachment: Attachment) -> Callable[[], BinaryIO]:
+        def open_stream() -> BinaryIO:
+            raw = self.vault.chunk_reader(bytes.fromhex(attachment.id), attachment.chunks)
+            return io.BufferedReader(raw, buffer_size=1024 * 1024)
+
+        return open_stream
+
+    def list_receipts(self) -> list[Receipt]:
+        found = [
+            Receipt.from_record(rid.hex(), rec)
+            for rid, rec in self.vault.records()
+            if rec.get("kind") == "receipt"
+        ]
+        return sorted(found, key=lambda r: (r.sealed, r.id), reverse=True)
+
+    def get_receipt(self, ref: str) -> Receipt:
+        """A sealed report's receipt by its receipt id or report id prefix (≥ 4)."""
+        wanted = ref.strip().lower()
+        if len(wanted) < 4:
+            raise InputError(f"{ref!r} is too short", hint="give at least 4 characters")
+        matches = [
+            r
+            for r in self.list_receipts()
+            if r.id.startswith(wanted) or r.report_id.startswith(wanted)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InputError(f"several sealed reports match {ref!r}", hint="give more characters")
+        raise NotFound(f"no sealed report matches {ref!r}")
+
+    def open_sealed_copy(self, receipt: Receipt) -> BinaryIO:
+        """The sealed file itself (age-encrypted to the partners), streamed from the vault."""
+        if receipt.copy_deleted:
+            raise NotFound("the sealed copy was deleted after export; only the receipt is kept")
+        raw = self.vault.chunk_reader(bytes.fromhex(receipt.id), receipt.chunks)
+        return io.BufferedReader(raw, buffer_size=1024 * 1024)
+
+    def export_sealed_file(self, ref: str, out: Path) -> Receipt:
+        """Write one sealed report as a standalone age file (it opens with `age -d`)."""
+        receipt = self.get_receipt(ref)
+        with self.open_sealed_copy(receipt) as source, fs.atomic_writer(Path(out)) as handle:
+            hasher = crypto.sha256_hasher()
+            while block := source.read(1024 * 1024):
+                hasher.update(block)
+                handle.write(block)
+            if hasher.hexdigest() != receipt.file_sha256:
+                raise VaultCorrupt("the sealed copy does not match its receipt")
+        return receipt
+
+    def open_sealed_file(self, path: Path, save_to: Path | None = None) -> tuple[Any, list[Path]]:
+        """Open a sealed report addressed to me: verify everything, then optionally save
+        its attachments to ``save_to``. Unverified plaintext only ever goes to an
+        encrypted scratch space in the vault that is always rolled back."""
+        from securesubmit.core import seal
+
+        me = self.identity
+        secrets = [me.encryption_secret, *me.previous_encryption_secrets]
+        saved: list[Path] = []
+        try:
+            source = open(Path(path), "rb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise NotFound(f"cannot read {path}: {exc.strerror}") from None
+        with source, self.vault.scratch():
+            sink = _ScratchSink(self.vault, self.rng)
+            opened = seal.open_sealed(
+                source,
+                identity_secrets=secrets,
+                my_fingerprint=me.fingerprint,
+                sink=sink,
+                known_senders=None,
+            )
+            if save_to is not None:
+                fs.ensure_private_dir(Path(save_to))
+                for index, descriptor in enumerate(opened.attachments):
+                    target = fs.safe_child(Path(save_to), descriptor.name)
+                    with fs.atomic_writer(target) as handle:
+                        for block in sink.read(index):
+                            handle.write(block)
+                    saved.append(target)
+        return opened, saved
+
     def _draft(self, ref: str) -> Report:
         report = self.get_report(ref)
         if report.status != "draft":
             raise Refused(f"report {report.id[:8]} is {report.status}; only drafts can change")
         return report
+
+
+class _HashingWriter:
+    """Counts and hashes what is written through it (the sealed file's receipt)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._hasher = crypto.sha256_hasher()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hasher.update(data)
+        self.size += len(data)
+        written: int = self._inner.write(data)
+        return written
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def close(self) -> int:
+        count: int = self._inner.close()
+        return count
+
+    def hexdigest(self) -> str:
+        return self._hasher.hexdigest()
+
+
+class _ScratchSink:
+    """An AttachmentSink that keeps attachments in encrypted chunks of a scratch
+    transaction (Vault.scratch): gone at rollback, readable until then."""
+
+    def __init__(self, vault: Vault, rng: crypto.Rng | None) -> None:
+        self._vault = vault
+        self._rng = rng
+        self._writers: dict[int, Any] = {}
+        self._blobs: dict[int, tuple[bytes, int]] = {}
+
+    def write(self, index: int, chunk: bytes) -> None:
+        if index not in self._writers:
+            blob = Vault.new_id(self._rng)
+            self._writers[index] = self._vault.chunk_writer(blob)
+            self._blobs[index] = (blob, 0)
+        self._writers[index].write(chunk)
+
+    def commit(self) -> None:
+        for index, writer in self._writers.items():
+            self._blobs[index] = (self._blobs[index][0], writer.close())
+
+    def discard(self) -> None:
+        self._writers.clear()
+        self._blobs.clear()
+
+    def read(self, index: int) -> Iterator[bytes]:
+        if index not in self._blobs:  # a 0-byte attachment gets no write
+            return iter(())
+        blob, count = self._blobs[index]
+        return self._vault.read_chunks(blob, count)
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _hash_stream(handle: BinaryIO, progress: Callable[[int], None] | None) -> str:

@@ -506,6 +506,23 @@ class Vault:
         finally:
             self._writes = None
 
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[None]:
+        """A transaction that is always rolled back: an encrypted scratch space.
+
+        Opening a sealed report streams plaintext that is not yet authenticated; it goes
+        into encrypted chunks here and vanishes with the rollback, whatever happens.
+        """
+        if self._writes is not None:
+            raise RuntimeError("transactions do not nest")
+        self._writes = []
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            self._conn.execute("ROLLBACK")
+            self._writes = None
+
     def _load_tree(self) -> merkle.TreeState:
         if self._tree is None:
             row = self._conn.execute("SELECT value FROM meta WHERE name = 'tree_state'").fetchone()

@@ -62,6 +62,15 @@ def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
         ["report", "delete"],
         ["report", "templates"],
         ["panic"],
+        ["report", "attach"],
+        ["report", "seal"],
+        ["report", "attachment", "list"],
+        ["report", "attachment", "save"],
+        ["report", "attachment", "remove"],
+        ["sealed", "list"],
+        ["sealed", "show"],
+        ["sealed", "export-file"],
+        ["sealed", "open"],
         ["identity", "show"],
         ["identity", "rename"],
         ["identity", "rotate"],
@@ -429,3 +438,42 @@ def test_malformed_card_file_is_one_clear_error(env: dict[str, str], tmp_path: P
     result = run_cli("card", "show", str(bad), env=env)
     assert result.returncode == 6
     assert str(bad) in _one_error_line(result)
+
+
+def test_seal_and_open_through_the_cli(env: dict[str, str], tmp_path: Path) -> None:
+    coord = {**cli_env(tmp_path / "c"), "SECURESUBMIT_VAULT": str(tmp_path / "c" / "coord.db")}
+    assert (
+        run_cli(
+            *WEAK_INIT, "--role", "coordinator", "--name", "Free Press Org", env=coord
+        ).returncode
+        == 0
+    )
+    card = tmp_path / "coord.card"
+    assert run_cli("card", "export", "--out", str(card), env=coord).returncode == 0
+    assert run_cli("partners", "add", str(card), "--yes", env=env).returncode == 0
+    rid = _new(env, "--title", "Editor detained", "--category", "media")
+    photo = tmp_path / "scan.txt"
+    photo.write_text("scan of the court order")
+    attached = run_cli("report", "attach", rid, str(photo), env=env)
+    assert attached.returncode == 0, attached.stderr
+    unconfirmed = run_cli("report", "seal", rid, "--to", "Free Press Org", env=env)
+    assert unconfirmed.returncode == 1 and "confirmation" in _one_error_line(unconfirmed)
+    sealed = run_cli("report", "seal", rid, "--to", "Free Press Org", "--yes", "--json", env=env)
+    assert sealed.returncode == 0, sealed.stderr
+    receipt = json.loads(sealed.stdout)
+    assert receipt["status"] == "sealed" and receipt["recipients"][0]["name"] == "Free Press Org"
+    assert json.loads(run_cli("report", "list", "--json", env=env).stdout) == []
+    out = tmp_path / "report.age"
+    assert (
+        run_cli("sealed", "export-file", receipt["id"][:8], "--out", str(out), env=env).returncode
+        == 0
+    )
+    opened = run_cli(
+        "sealed", "open", str(out), "--save-attachments", str(tmp_path / "ev"), "--json", env=coord
+    )
+    assert opened.returncode == 0, opened.stderr
+    data = json.loads(opened.stdout)
+    assert data["verified"] is True and data["report"]["title"] == "Editor detained"
+    assert (tmp_path / "ev" / "scan.txt").read_text() == "scan of the court order"
+    # The reporter cannot read it back.
+    assert run_cli("sealed", "open", str(out), env=env).returncode == 5
