@@ -691,6 +691,137 @@ def cmd_sealed_open(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        result = session.export_bundle(
+            args.to,
+            Path(args.out),
+            report_refs=args.reports or [],
+            delete_after_export=args.delete_after_export,
+        )
+    if args.json:
+        _print_json(
+            {
+                "file": str(result.path),
+                "partner": result.partner,
+                "sequence": result.sequence,
+                "bundle_id": result.bundle_id,
+                "bundle_sha256": result.bundle_hash.hex(),
+                "reports": result.reports,
+            }
+        )
+    else:
+        print(
+            f"Wrote bundle {result.sequence} for {result.partner} with "
+            f"{len(result.reports)} report(s) to {result.path}.",
+            file=sys.stderr,
+        )
+        print("Only that partner can open it. Carry it by any channel.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from securesubmit.core.identity import format_fingerprint
+
+    results = []
+    with _session(args) as session:
+        for name in args.files:
+            results.append(session.import_bundle(Path(name)))
+    if args.json:
+        _print_json(
+            [
+                {
+                    "file": str(r.path),
+                    "sender": r.sender,
+                    "sender_fingerprint": format_fingerprint(r.sender_fingerprint),
+                    "verified": True,
+                    "sequence": r.sequence,
+                    "decision": r.decision,
+                    "message": r.message,
+                    "imported": [i.id for i in r.imported],
+                    "warnings": r.warnings,
+                }
+                for r in results
+            ]
+        )
+        return EXIT_OK
+    for r in results:
+        print(
+            f"{r.path.name}: from {r.sender} ({format_fingerprint(r.sender_fingerprint)}), "
+            f"verified, bundle {r.sequence}: {len(r.imported)} new report(s)"
+        )
+        if r.decision == "duplicate":
+            print(f"  {r.message}")
+        for warning in r.warnings:
+            print(f"  WARNING: {warning}")
+    return EXIT_OK
+
+
+def _inbox_json(item: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(item)
+    for attachment in data["attachments"]:
+        attachment.pop("blob", None)
+        attachment.pop("chunks", None)
+    data.pop("sealed_blob", None)
+    return data
+
+
+def cmd_inbox_list(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        items = session.list_inbox()
+    if args.json:
+        _print_json([_inbox_json(i) for i in items])
+        return EXIT_OK
+    if not items:
+        print("The inbox is empty. Import a bundle with: securesubmit import FILE", file=sys.stderr)
+        return EXIT_OK
+    print(f"{'ID':8}  {'STATUS':9}  {'SEALED':20}  {'FROM':20}  TITLE")
+    for i in items:
+        title = str(i.report.get("title", ""))
+        print(f"{i.id[:8]}  {i.status:9}  {i.sealed:20}  {i.sender_name[:20]:20}  {title}")
+    return EXIT_OK
+
+
+def cmd_inbox_show(args: argparse.Namespace) -> int:
+    from securesubmit.core.identity import format_fingerprint
+
+    with _session(args) as session:
+        item = session.get_inbox_item(args.id)
+    if args.json:
+        _print_json(_inbox_json(item))
+        return EXIT_OK
+    report = item.report
+    print(f"id:          {item.id}")
+    print(f"title:       {report.get('title', '')}")
+    sender = format_fingerprint(bytes.fromhex(item.sender_fingerprint))
+    print(f"from:        {item.sender_name} ({sender})")
+    print("signature:   verified")
+    print(f"bundle:      {item.bundle_id} (sequence {item.sequence})")
+    print(f"sealed:      {item.sealed}")
+    print(f"status:      {item.status}")
+    for key in ("category", "incident_date", "country", "place"):
+        if report.get(key):
+            print(f"{key.replace('_', ' ') + ':':12} {report[key]}")
+    for a in item.attachments:
+        print(f"attachment:  {a['name']} ({_size(a['size'])}) SHA-256 {a['sha256']}")
+        if a.get("original_sha256"):
+            print(f"             original's SHA-256 {a['original_sha256']}")
+    for warning in item.warnings:
+        print(f"WARNING:     {warning}")
+    print()
+    print(report.get("description") or "(no description)")
+    return EXIT_OK
+
+
+def cmd_inbox_save(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        target = session.save_inbox_attachment(args.id, args.attachment, Path(args.out))
+    print(f"Saved to {target}. This copy is NOT encrypted.", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_report_templates(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -1399,6 +1530,68 @@ def build_parser() -> argparse.ArgumentParser:
         "securesubmit report templates",
         json_output=True,
     )
+
+    p = leaf(
+        nouns,
+        "export",
+        cmd_export,
+        "write sealed reports into a bundle for one partner",
+        "securesubmit export --to 'Free Press Org' --out /media/usb/bundle.ssb",
+        json_output=True,
+    )
+    p.add_argument("--to", required=True, metavar="PARTNER")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument(
+        "--reports", nargs="+", metavar="ID", help="these sealed reports (default: all unsent)"
+    )
+    p.add_argument(
+        "--all-unsent", action="store_true", help="every report not yet sent to them (default)"
+    )
+    p.add_argument(
+        "--delete-after-export",
+        action="store_true",
+        help="remove the sealed copies after writing the bundle (receipts are kept)",
+    )
+    p = leaf(
+        nouns,
+        "import",
+        cmd_import,
+        "verify bundles and add their reports to your inbox",
+        "securesubmit import /media/usb/bundle.ssb",
+        json_output=True,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    inbox = nouns.add_parser("inbox", help="reports you received", description="your inbox")
+    inbox_verbs = inbox.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    leaf(
+        inbox_verbs,
+        "list",
+        cmd_inbox_list,
+        "list received reports",
+        "securesubmit inbox list",
+        json_output=True,
+    )
+    p = leaf(
+        inbox_verbs,
+        "show",
+        cmd_inbox_show,
+        "show a received report with its provenance",
+        "securesubmit inbox show 7d2c",
+        json_output=True,
+    )
+    p.add_argument("id")
+    p = leaf(
+        inbox_verbs,
+        "save-attachment",
+        cmd_inbox_save,
+        "write a received attachment out as a plain file",
+        "securesubmit inbox save-attachment 7d2c photo.jpg --out ./evidence/",
+    )
+    p.add_argument("id")
+    p.add_argument("attachment", help="the attachment's file name")
+    p.add_argument("--out", required=True, metavar="PATH")
 
     sealed = nouns.add_parser(
         "sealed", help="sealed reports and their receipts", description="sealed reports"

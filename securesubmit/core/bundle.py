@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 from securesubmit.core import crypto, merkle, note
 from securesubmit.core.identity import (
     PublicKeys,
+    RotationStatement,
     Statement,
     _decode_b64,
     _decode_recipient,
@@ -818,6 +819,36 @@ def write_bundle(
 # --- reading --------------------------------------------------------------------------
 
 
+def _known_through_rotations(lookup: SenderLookup, manifest: Manifest) -> PublicKeys:
+    """The sender's keys when they are new to us but the manifest carries the rotations
+    from keys we know: each rotation is signed by its old and its new key, so walking
+    back from the signing key to a known key proves the hand-over. The caller still
+    re-checks the whole chain from the partner's original card before storing it."""
+    rotations = {}
+    for text in manifest.statements:
+        try:
+            statement = parse_statement(text)
+        except SecureSubmitError:
+            continue  # judged later with everything else in the manifest
+        if isinstance(statement, RotationStatement):
+            rotations[statement.new.fingerprint] = statement
+    current = manifest.sender.fingerprint
+    for _ in range(len(rotations)):
+        step = rotations.get(current)
+        if step is None:
+            break
+        current = step.old.fingerprint
+        try:
+            lookup(current)
+        except NotFound:
+            continue
+        return manifest.sender
+    raise UnknownSender(
+        f"unknown sender {manifest.sender.display()}: no partner with this fingerprint "
+        "is known"
+    )
+
+
 class _State(StrEnum):
     MAGIC = "the version line"
     MANIFEST_HEAD = "the manifest record's header"
@@ -934,10 +965,7 @@ class _Parser:
         try:
             known = self.sender_lookup(manifest.sender.fingerprint)
         except NotFound:
-            raise UnknownSender(
-                f"unknown sender {manifest.sender.display()}: no partner with this "
-                "fingerprint is known"
-            ) from None
+            known = _known_through_rotations(self.sender_lookup, manifest)
         if known != manifest.sender:
             raise SenderKeyChanged(
                 f"this bundle is signed with the key {manifest.sender.display()}, but the "

@@ -921,6 +921,77 @@ class Session:
                     saved.append(target)
         return opened, saved
 
+    # --- bundles and inbox ----------------------------------------------------------------
+
+    def export_bundle(
+        self,
+        partner_ref: str,
+        out: Path,
+        *,
+        report_refs: list[str] | None = None,
+        delete_after_export: bool = False,
+    ) -> Any:
+        from securesubmit.core import exchange
+
+        return exchange.export_bundle(
+            self,
+            partner_ref,
+            out,
+            report_refs=report_refs or [],
+            delete_after_export=delete_after_export,
+        )
+
+    def import_bundle(self, path: Path) -> Any:
+        from securesubmit.core import exchange
+
+        return exchange.import_bundle(self, path)
+
+    def list_inbox(self) -> list[Any]:
+        from securesubmit.core.exchange import InboxItem
+
+        items = [
+            InboxItem.from_record(rid.hex(), rec)
+            for rid, rec in self.vault.records()
+            if rec.get("kind") == "inbox"
+        ]
+        return sorted(items, key=lambda i: (i.sealed, i.id), reverse=True)
+
+    def get_inbox_item(self, ref: str) -> Any:
+        wanted = ref.strip().lower()
+        if len(wanted) < 4:
+            raise InputError(f"{ref!r} is too short", hint="give at least 4 characters")
+        matches = [
+            i
+            for i in self.list_inbox()
+            if i.id.startswith(wanted) or i.report_id.startswith(wanted)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InputError(f"several inbox reports match {ref!r}", hint="give more characters")
+        raise NotFound(f"no inbox report matches {ref!r}")
+
+    def save_inbox_attachment(self, ref: str, name: str, out: Path) -> Path:
+        """Write an inbox report's attachment out as a plain file (never overwrites)."""
+        item = self.get_inbox_item(ref)
+        matches = [a for a in item.attachments if a["name"] == name]
+        if not matches:
+            raise NotFound(f"this report has no attachment {name!r}")
+        attachment = matches[0]
+        out = Path(out)
+        target = fs.safe_child(out, attachment["name"]) if out.is_dir() else out
+        hasher = crypto.sha256_hasher()
+        with fs.atomic_writer(target) as handle:
+            if attachment["chunks"]:
+                for block in self.vault.read_chunks(
+                    bytes.fromhex(attachment["blob"]), attachment["chunks"]
+                ):
+                    hasher.update(block)
+                    handle.write(block)
+            if hasher.hexdigest() != attachment["sha256"]:
+                raise VaultCorrupt(f"attachment {name!r} does not match its checksum")
+        return target
+
     def _draft(self, ref: str) -> Report:
         report = self.get_report(ref)
         if report.status != "draft":

@@ -564,6 +564,13 @@ class Vault:
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (tree.size, signed)
         )
 
+    def leaf_hashes(self) -> list[bytes]:
+        """The Merkle leaf hash of every event, in order (for consistency proofs)."""
+        return [
+            merkle.leaf_hash(bytes(leaf))
+            for (leaf,) in self._conn.execute("SELECT leaf FROM events ORDER BY seq")
+        ]
+
     def latest_checkpoint(self) -> bytes:
         row = self._conn.execute(
             "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"

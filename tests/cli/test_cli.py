@@ -71,6 +71,11 @@ def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
         ["sealed", "show"],
         ["sealed", "export-file"],
         ["sealed", "open"],
+        ["export"],
+        ["import"],
+        ["inbox", "list"],
+        ["inbox", "show"],
+        ["inbox", "save-attachment"],
         ["identity", "show"],
         ["identity", "rename"],
         ["identity", "rotate"],
@@ -477,3 +482,40 @@ def test_seal_and_open_through_the_cli(env: dict[str, str], tmp_path: Path) -> N
     assert (tmp_path / "ev" / "scan.txt").read_text() == "scan of the court order"
     # The reporter cannot read it back.
     assert run_cli("sealed", "open", str(out), env=env).returncode == 5
+
+
+def test_export_and_import_through_the_cli(env: dict[str, str], tmp_path: Path) -> None:
+    coord = {**cli_env(tmp_path / "c"), "SECURESUBMIT_VAULT": str(tmp_path / "c" / "coord.db")}
+    assert (
+        run_cli(
+            *WEAK_INIT, "--role", "coordinator", "--name", "Free Press Org", env=coord
+        ).returncode
+        == 0
+    )
+    for who, other, name in ((coord, env, "coord.card"), (env, coord, "rep.card")):
+        card = tmp_path / name
+        assert run_cli("card", "export", "--out", str(card), env=who).returncode == 0
+        assert run_cli("partners", "add", str(card), "--yes", env=other).returncode == 0
+    rid = _new(env, "--title", "Site blocked", "--category", "media")
+    assert (
+        run_cli("report", "seal", rid, "--to", "Free Press Org", "--yes", env=env).returncode == 0
+    )
+    out = tmp_path / "bundle.ssb"
+    exported = run_cli("export", "--to", "Free Press Org", "--out", str(out), "--json", env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["sequence"] == 1
+    imported = run_cli("import", str(out), env=coord)
+    assert imported.returncode == 0, imported.stderr
+    assert "from Aigerim" in imported.stdout and "verified" in imported.stdout
+    assert "1 new report(s)" in imported.stdout
+    again = run_cli("import", str(out), env=coord)
+    assert again.returncode == 0 and "already imported; nothing changed" in again.stdout
+    (item,) = json.loads(run_cli("inbox", "list", "--json", env=coord).stdout)
+    assert item["report"]["title"] == "Site blocked" and item["sender_name"] == "Aigerim"
+    flipped = bytearray(out.read_bytes())
+    flipped[len(flipped) // 2] ^= 1
+    bad = tmp_path / "bad.ssb"
+    bad.write_bytes(bytes(flipped))
+    refused = run_cli("import", str(bad), env=coord)
+    assert refused.returncode in (5, 6), refused.stderr
+    _one_error_line(refused)
