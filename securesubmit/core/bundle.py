@@ -47,6 +47,7 @@ from securesubmit.core.identity import (
     format_fingerprint,
     parse_statement,
 )
+from securesubmit.core.streams import IterReader
 from securesubmit.errors import (
     BadSignature,
     DecryptionFailed,
@@ -59,7 +60,7 @@ from securesubmit.errors import (
 )
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    pass
 
 FORMAT = "securesubmit-bundle v1"
 MAGIC = FORMAT.encode("ascii") + b"\n"
@@ -628,64 +629,6 @@ def _verify_contents(manifest: Manifest) -> tuple[tuple[Statement, ...], note.Ch
 # --- writing ----------------------------------------------------------------------------
 
 
-class _ChunkReader(io.RawIOBase):
-    """A readable stream over a generator of byte chunks. An exception raised by the
-    generator is remembered, so it can be re-raised as itself after pyrage wraps it."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-        self.error: BaseException | None = None
-        self.exhausted = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        while not self._pending:
-            try:
-                self._pending = memoryview(next(self._chunks))
-            except StopIteration:
-                self.exhausted = True
-                return 0
-            except BaseException as error:
-                self.error = error
-                raise
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-
-class _RecordingWriter:
-    """Passes writes through to the destination, and remembers its own exception (a
-    full disk). pyrage 1.4.0 turns such an exception into its EncryptError, and one in
-    its final flush it ignores altogether; it also loses bytes when a write is short.
-    So writes are completed here, and the caller checks ``error`` even on success."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self._inner = inner
-        self.error: BaseException | None = None
-
-    def write(self, data: bytes) -> int:
-        try:
-            view = memoryview(data)
-            while view:
-                written = self._inner.write(view)
-                if not written:
-                    raise OSError("the destination accepted no bytes (is the disk full?)")
-                view = view[written:]
-        except BaseException as error:
-            self.error = error
-            raise
-        return len(data)
-
-    def flush(self) -> None:
-        self._inner.flush()
-
-
 def _member_chunks(index: int, member: Member) -> Iterator[bytes]:
     """The member record of ``member``: its header, then its bytes, checked as they go."""
     yield _RECORD_HEAD.pack(TAG_MEMBER, index, member.size)
@@ -789,23 +732,15 @@ def write_bundle(
 
     hasher = crypto.sha256_hasher()
     chunks = _container_chunks(manifest_bytes, signature, members, hasher)
-    reader = _ChunkReader(chunks)
-    writer = _RecordingWriter(dest)
+    reader = IterReader(chunks)
     try:
+        # crypto.age_encrypt_stream raises the streams' own errors (a member that does
+        # not match its hash, a full disk) instead of pyrage's.
         crypto.age_encrypt_stream(
-            io.BufferedReader(reader, _CHUNK),
-            cast(BinaryIO, writer),
-            [recipient.encryption_public],
+            io.BufferedReader(reader, _CHUNK), dest, [recipient.encryption_public]
         )
-    except Exception:
-        own = reader.error or writer.error
-        if own is not None:
-            raise own from None
-        raise
     finally:
         chunks.close()
-    if writer.error is not None:  # raised in pyrage's final flush, which it ignores
-        raise writer.error
     if not reader.exhausted:
         raise RuntimeError("the encryption stopped before the end of the container")
     return BundleInfo(

@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -357,10 +357,11 @@ def age_encrypt_stream(
 ) -> None:
     """Encrypt ``source`` to the X25519 ``recipients`` as an age v1 file, streaming.
 
-    pyrage 1.4.0 loses errors of the destination: it turns an exception in ``write`` into
-    its own EncryptError, ignores one in its final flush (a full disk there gives a
-    truncated file and "success"), and drops bytes when a write is short. So writes are
-    completed and recorded here, and the destination's own error is raised afterwards.
+    pyrage 1.4.0 loses errors of the streams it is given: it turns an exception in the
+    source's ``read`` or the destination's ``write`` into its own EncryptError, ignores
+    one in its final flush (a full disk there gives a truncated file and "success"), and
+    drops bytes when a write is short. So writes are completed here, both streams'
+    errors are recorded, and the stream's own exception is what the caller sees.
     """
     import pyrage
 
@@ -370,16 +371,44 @@ def age_encrypt_stream(
         parsed.append(pyrage.x25519.Recipient.from_str(age_recipient(public)))
     if not parsed:
         raise ValueError("at least one recipient is required")
+    reader = _RecordingReader(source)
     writer = _CompletingWriter(destination)
     try:
-        pyrage.encrypt_io(source, writer, parsed)
+        pyrage.encrypt_io(reader, writer, parsed)
     except pyrage.EncryptError:
-        if writer.error is not None:
-            raise writer.error from None
+        own = reader.error or writer.error
+        if own is not None:
+            raise own from None
         raise
     if writer.error is not None:
         raise writer.error
     destination.flush()
+
+
+class _RecordingReader:
+    """Passes reads through and remembers the source's own exception."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._inner.read(size)
+        except BaseException as error:
+            self.error = error
+            raise
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            count: int = self._inner.readinto(buffer)  # type: ignore[attr-defined]
+            return count
+        except BaseException as error:
+            self.error = error
+            raise
 
 
 class _CompletingWriter:

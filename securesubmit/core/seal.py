@@ -21,7 +21,6 @@ whole file is authenticated and the container's signature is only checked at its
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import re
@@ -32,10 +31,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    pass
 
 from securesubmit.core import crypto, identity
 from securesubmit.core.identity import PublicKeys
+from securesubmit.core.streams import IterReader
 from securesubmit.errors import (
     BadSignature,
     FormatError,
@@ -565,86 +565,17 @@ def _encode_header(header: _Header) -> bytes:
 # --- sealing ---------------------------------------------------------------------------
 
 
-class _ChunkReader(io.RawIOBase):
-    """A readable stream over an iterator of byte strings, for pyrage's ``encrypt_io``.
-
-    Exceptions of the iterator are remembered: pyrage turns them into its own
-    EncryptError, and the sealer re-raises the original.
-    """
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._buffer = b""
-        self._pos = 0
-        self._exhausted = False
-        self.error: BaseException | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def _fill(self) -> bool:
-        while self._pos >= len(self._buffer):
-            if self._exhausted:
-                return False
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                self._exhausted = True
-                self._buffer = b""
-                return False
-            except BaseException as error:
-                self.error = error
-                raise
-            self._pos = 0
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            return b"".join(iter(lambda: self.read(_BLOCK), b""))
-        if size == 0 or not self._fill():
-            return b""
-        start = self._pos
-        end = min(start + size, len(self._buffer))
-        self._pos = end
-        if start == 0 and end == len(self._buffer):
-            return self._buffer
-        return self._buffer[start:end]
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
 class _CountingWriter:
-    """Counts what reaches ``dest`` and remembers its errors.
-
-    pyrage 1.4.0 ignores an error raised by the destination's ``write`` during its final
-    flush, and a ``write`` that accepts 0 bytes there (measured: sealing a small report
-    to a full disk "succeeds" with the last bytes missing). The sealer therefore checks
-    ``error`` after pyrage returns, and this writer turns short writes into errors.
-    """
+    """Counts what reaches ``dest`` (the sealed file's size for the receipt)."""
 
     def __init__(self, inner: BinaryIO) -> None:
         self._inner = inner
         self.count = 0
-        self.error: BaseException | None = None
 
     def write(self, data: bytes) -> int:
-        view = memoryview(data)
-        try:
-            while view:
-                written = self._inner.write(view)
-                if not written:
-                    raise OSError("the destination accepted no bytes (is the disk full?)")
-                view = view[written:]
-        except BaseException as error:
-            self.error = error
-            raise
-        self.count += len(data)
-        return len(data)
+        written = self._inner.write(data)
+        self.count += written
+        return written
 
     def flush(self) -> None:
         self._inner.flush()
@@ -808,21 +739,16 @@ def seal_report(
 
     signed = _Signed()
     chunks = _container_chunks(prefix, header, attachments, sender_seed, signed, progress)
-    reader = _ChunkReader(chunks)
+    reader = IterReader(chunks)
     writer = _CountingWriter(dest)
     try:
+        # crypto.age_encrypt_stream raises the streams' own errors (an attachment that
+        # changed while sealing, a full disk) instead of pyrage's.
         crypto.age_encrypt_stream(
             cast(BinaryIO, reader), cast(BinaryIO, writer), [k.encryption_public for k in readers]
         )
-    except Exception:
-        own = reader.error or writer.error
-        if own is not None:  # pyrage wraps our exception in its EncryptError
-            raise own from None
-        raise
     finally:
         chunks.close()
-    if writer.error is not None:  # raised by dest in pyrage's final flush, which it ignores
-        raise writer.error
     if not signed.signature:  # pragma: no cover - pyrage reads to the end or raises
         raise RuntimeError("the age encryption stopped before the end of the report")
     return SealReceipt(

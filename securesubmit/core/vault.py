@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
 import os
 import sqlite3
@@ -22,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from securesubmit.core import audit, crypto, fs, merkle, note
+from securesubmit.core.streams import IterReader
 from securesubmit.errors import (
     DecryptionFailed,
     InputError,
@@ -719,9 +719,9 @@ class Vault:
         """
         return ChunkWriter(self, blob_id)
 
-    def chunk_reader(self, blob_id: bytes, count: int) -> ChunkReader:
+    def chunk_reader(self, blob_id: bytes, count: int) -> IterReader:
         """A readable binary stream over the decrypted chunks of ``blob_id``."""
-        return ChunkReader(self.read_chunks(blob_id, count))
+        return IterReader(self.read_chunks(blob_id, count))
 
     def _write_chunk(self, blob_id: bytes, index: int, block: bytes, cipher: crypto.Aead) -> None:
         ad = _row_ad(self.vault_id, "chunks", "data", blob_id, index)
@@ -790,26 +790,3 @@ class ChunkWriter:
                 self._buffer.clear()
             self.closed = True
         return self._index
-
-
-class ChunkReader(io.RawIOBase):
-    """A readable stream over decrypted chunks; see Vault.chunk_reader."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while not self._pending:
-            block = next(self._chunks, None)
-            if block is None:
-                return 0
-            self._pending = memoryview(block)
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
