@@ -377,11 +377,7 @@ class Session:
     # --- partners ------------------------------------------------------------------------
 
     def list_partners(self) -> list[Partner]:
-        found = [
-            Partner.from_record(rid.hex(), rec)
-            for rid, rec in self.vault.records()
-            if rec.get("kind") == "partner"
-        ]
+        found = [Partner.from_record(rid.hex(), rec) for rid, rec in self.vault.records("partner")]
         return sorted(found, key=lambda p: (p.name.casefold(), p.id))
 
     def get_partner(self, ref: str) -> Partner:
@@ -520,11 +516,7 @@ class Session:
         return updated
 
     def list_reports(self) -> list[Report]:
-        reports = [
-            Report.from_record(rid.hex(), rec)
-            for rid, rec in self.vault.records()
-            if rec.get("kind") == "report"
-        ]
+        reports = [Report.from_record(rid.hex(), rec) for rid, rec in self.vault.records("report")]
         return sorted(reports, key=lambda r: (r.created, r.updated, r.title, r.id), reverse=True)
 
     def get_report(self, ref: str) -> Report:
@@ -670,8 +662,8 @@ class Session:
         report = self.get_report(ref)
         found = [
             Attachment.from_record(rid.hex(), rec)
-            for rid, rec in self.vault.records()
-            if rec.get("kind") == "attachment" and rec.get("report") == report.id
+            for rid, rec in self.vault.records("attachment")
+            if rec.get("report") == report.id
         ]
         return sorted(found, key=lambda a: (a.added, a.name, a.id))
 
@@ -847,11 +839,7 @@ class Session:
         return open_stream
 
     def list_receipts(self) -> list[Receipt]:
-        found = [
-            Receipt.from_record(rid.hex(), rec)
-            for rid, rec in self.vault.records()
-            if rec.get("kind") == "receipt"
-        ]
+        found = [Receipt.from_record(rid.hex(), rec) for rid, rec in self.vault.records("receipt")]
         return sorted(found, key=lambda r: (r.sealed, r.id), reverse=True)
 
     def get_receipt(self, ref: str) -> Receipt:
@@ -949,11 +937,7 @@ class Session:
     def list_inbox(self) -> list[Any]:
         from securesubmit.core.exchange import InboxItem
 
-        items = [
-            InboxItem.from_record(rid.hex(), rec)
-            for rid, rec in self.vault.records()
-            if rec.get("kind") == "inbox"
-        ]
+        items = [InboxItem.from_record(rid.hex(), rec) for rid, rec in self.vault.records("inbox")]
         return sorted(items, key=lambda i: (i.sealed, i.id), reverse=True)
 
     def get_inbox_item(self, ref: str) -> Any:

@@ -188,6 +188,7 @@ class Vault:
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._log_seed: bytes | None = None
         self._tree: merkle.TreeState | None = None
+        self._kinds: dict[bytes, str] | None = None
         self.vault_id = b"" if creating else self._read_vault_id()
 
     # --- opening and closing -------------------------------------------------------
@@ -461,6 +462,7 @@ class Vault:
         return crypto.mac(key, name.encode("utf-8"))[:RECORD_ID_SIZE]
 
     def _forget_keys(self) -> None:
+        self._kinds = None
         self._log_seed = None
         self._master = None
         self._records = None
@@ -502,6 +504,7 @@ class Vault:
                 self._append_event(event, details or {}, self._writes)
         except BaseException:
             self._tree = None  # reload from the file: the append was rolled back
+            self._kinds = None  # likewise the kinds of records put or deleted
             raise
         finally:
             self._writes = None
@@ -631,6 +634,8 @@ class Vault:
             (record_id, version, data),
         )
         self._record(Write.of("objects", record_id, version, data))
+        if self._kinds is not None:
+            self._kinds[record_id] = str(value.get("kind", ""))
         return version
 
     def get(self, record_id: bytes) -> dict[str, Any] | None:
@@ -644,16 +649,34 @@ class Vault:
     def delete(self, record_id: bytes) -> None:
         self._conn.execute("DELETE FROM objects WHERE id = ?", (record_id,))
         self._record(Write.deletion("objects", record_id))
+        if self._kinds is not None:
+            self._kinds.pop(record_id, None)
 
-    def records(self) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """Every record, decrypted. Any record that fails to decrypt raises."""
+    def records(self, kind: str | None = None) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """Every record (or every record of one ``kind``), decrypted; a record that fails
+        to decrypt raises.
+
+        Kinds live inside the ciphertexts, so the first call after unlock decrypts
+        everything once to learn them; the id → kind map is then kept in memory (never
+        on disk) and updated by put and delete, so later listings of one kind decrypt
+        only that kind's records.
+        """
+        if kind is not None and self._kinds is not None:
+            wanted = [rid for rid, k in self._kinds.items() if k == kind]
+            for record_id in wanted:
+                value = self.get(record_id)
+                if value is not None:
+                    yield record_id, value
+            return
+        kinds: dict[bytes, str] = {}
         for record_id, version, data in self._conn.execute(
             "SELECT id, version, data FROM objects"
         ).fetchall():
-            yield (
-                bytes(record_id),
-                self._decrypt_record(bytes(record_id), int(version), bytes(data)),
-            )
+            value = self._decrypt_record(bytes(record_id), int(version), bytes(data))
+            kinds[bytes(record_id)] = str(value.get("kind", ""))
+            if kind is None or kinds[bytes(record_id)] == kind:
+                yield bytes(record_id), value
+        self._kinds = kinds
 
     def _decrypt_record(self, record_id: bytes, version: int, data: bytes) -> dict[str, Any]:
         if self._records is None:
