@@ -28,7 +28,8 @@ and on top of the specification, our policy:
 * any other stanza type (plugins, rage's "grease" stanzas) is ignored if it is within
   the size bounds below;
 * at most :data:`MAX_STANZAS` stanzas, a header of at most :data:`MAX_HEADER_BYTES`,
-  and at least one ``X25519`` stanza;
+  and at least one ``X25519`` stanza (a caller that can open other types, such as
+  core/agev1.py with post-quantum identities, names them in ``recipient_types``);
 * ASCII-armored (PEM) files are refused: SecureSubmit only writes binary age files.
 
 Every failure raises :class:`~securesubmit.errors.FormatError` with one sentence for
@@ -40,6 +41,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -175,9 +177,16 @@ class _Lines:
         return line
 
 
-def check_header_bytes(data: bytes) -> AgeHeader:
+def check_header_bytes(
+    data: bytes, *, recipient_types: Collection[str] = (X25519_TYPE,)
+) -> AgeHeader:
     """Check the header at the start of ``data``, which must be a whole age file or at
-    least its first :data:`READ_LIMIT` bytes (the header and the payload nonce)."""
+    least its first :data:`READ_LIMIT` bytes (the header and the payload nonce).
+
+    The header must hold at least one stanza of one of ``recipient_types``: the stanza
+    types the caller's identities can open (``X25519`` for the pyrage path)."""
+    if isinstance(recipient_types, str):  # "X25519" would match the type "X2" too
+        raise TypeError("recipient_types is a collection of stanza types, not one string")
     if not data:
         raise FormatError("the file is empty; it is not an age file")
     if data[:READ_LIMIT].lstrip(b" \t\r\n").startswith(_ARMOR_DASHES):
@@ -212,9 +221,10 @@ def check_header_bytes(data: bytes) -> AgeHeader:
 
     if not stanzas:
         raise _malformed("it has no recipient stanza")
-    if not any(s.type == X25519_TYPE for s in stanzas):
+    if not any(s.type in recipient_types for s in stanzas):
+        names = " or ".join(sorted(recipient_types))
         raise _refused(
-            "it has no X25519 recipient stanza, so it was not encrypted to a SecureSubmit key"
+            f"it has no {names} recipient stanza, so it was not encrypted to a SecureSubmit key"
         )
     if len(data) - lines.pos < NONCE_SIZE:
         raise FormatError("the age file is truncated: its payload nonce is missing")
@@ -306,7 +316,9 @@ def _read_prefix(stream: BinaryIO) -> bytes:
     return b"".join(parts)
 
 
-def check_header(stream: BinaryIO) -> AgeHeader:
+def check_header(
+    stream: BinaryIO, *, recipient_types: Collection[str] = (X25519_TYPE,)
+) -> AgeHeader:
     """Check the age header that starts at the current position of a seekable stream.
 
     Reads at most :data:`READ_LIMIT` bytes, then puts the position back where it was,
@@ -320,12 +332,14 @@ def check_header(stream: BinaryIO) -> AgeHeader:
         raise ValueError("check_header needs a seekable stream; use checked_reader")
     start = stream.tell()
     try:
-        return check_header_bytes(_read_prefix(stream))
+        return check_header_bytes(_read_prefix(stream), recipient_types=recipient_types)
     finally:
         stream.seek(start)
 
 
-def checked_reader(stream: BinaryIO) -> tuple[AgeHeader, BinaryIO]:
+def checked_reader(
+    stream: BinaryIO, *, recipient_types: Collection[str] = (X25519_TYPE,)
+) -> tuple[AgeHeader, BinaryIO]:
     """Check the header at the current position of ``stream`` (seekable or not).
 
     Returns the header and a reader that yields the bytes already read for the check,
@@ -334,7 +348,7 @@ def checked_reader(stream: BinaryIO) -> tuple[AgeHeader, BinaryIO]:
     :data:`READ_LIMIT` bytes before returning; on failure those bytes are consumed.
     """
     prefix = _read_prefix(stream)
-    header = check_header_bytes(prefix)
+    header = check_header_bytes(prefix, recipient_types=recipient_types)
     return header, io.BufferedReader(_Replay(prefix, stream))
 
 

@@ -55,9 +55,13 @@ def encode(hrp: str, data: bytes) -> str:
     return hrp + "1" + "".join(_CHARSET[v] for v in values + checksum)
 
 
-def decode(text: str) -> tuple[str, bytes]:
-    """Decode a Bech32 string into (hrp, data). Mixed case is refused; so is a bad checksum."""
-    if len(text) > _MAX_LEN or not text.isascii():
+def decode(text: str, *, max_length: int = _MAX_LEN) -> tuple[str, bytes]:
+    """Decode a Bech32 string into (hrp, data). Mixed case is refused; so is a bad checksum.
+
+    Strings longer than ``max_length`` characters are refused before any work is done;
+    an age1pq recipient (a 1,216-byte key) is 1,959 characters, so its parser raises it.
+    """
+    if len(text) > max_length or not text.isascii():
         raise FormatError("invalid Bech32 string")
     if text.lower() != text and text.upper() != text:
         raise FormatError("invalid Bech32 string: mixed case")

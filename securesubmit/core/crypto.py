@@ -490,3 +490,161 @@ def age_decrypt_untrusted(
         if own is not None:  # pyrage re-raises it, though not always as the same object
             raise own from None
         raise DecryptionFailed("the age file could not be decrypted with this key") from None
+
+
+# --- age v1 primitives (for core/agev1.py) ----------------------------------------------
+# core/agev1.py implements the age v1 format itself and imports no cryptographic
+# library: these small named calls are all it uses. Each one is a single primitive of
+# `cryptography` (or hashlib's SHAKE256 for the specified seed expansion), with the
+# failure mapped to our errors. The format around them is in docs/spec/age-implementation.md.
+
+AGE_FILE_KEY_SIZE = 16
+AGE_HYBRID_PUBLIC_KEY_SIZE = 1216
+"""An MLKEM768-X25519 public key: the ML-KEM-768 encapsulation key (1,184 bytes), then
+the X25519 public key (32 bytes)."""
+AGE_HYBRID_ENC_SIZE = 1120
+"""An MLKEM768-X25519 encapsulated key: the ML-KEM-768 ciphertext (1,088 bytes), then
+the ephemeral X25519 share (32 bytes)."""
+_MLKEM768_PUBLIC_KEY_SIZE = 1184
+_HYBRID_SEED_SIZE = 32
+
+
+def x25519_shared(secret: bytes, public: bytes) -> bytes:
+    """X25519(secret, public) (RFC 7748). Raises WeakKey instead of returning the
+    all-zero shared secret that a small-order ``public`` gives (age: "MUST abort")."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+    if len(secret) != KEY_SIZE or len(public) != PUBLIC_KEY_SIZE:
+        raise ValueError("X25519 keys are 32 bytes")
+    try:
+        shared = X25519PrivateKey.from_private_bytes(secret).exchange(
+            X25519PublicKey.from_public_bytes(public)
+        )
+    except ValueError:  # OpenSSL refuses the all-zero result
+        raise WeakKey("the X25519 share is a small-order point") from None
+    if not any(shared):  # pragma: no cover - OpenSSL already refuses it
+        raise WeakKey("the X25519 share is a small-order point")
+    return shared
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int = KEY_SIZE) -> bytes:
+    """HKDF-SHA256 (RFC 5869): Extract with ``salt`` (an empty salt is allowed), then
+    Expand with ``info`` to ``length`` bytes."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 (RFC 2104) of ``data`` under ``key``."""
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def chacha20poly1305_seal(key: bytes, nonce: bytes, plaintext: bytes) -> bytes:
+    """ChaCha20-Poly1305 (RFC 8439) with an explicit nonce and no associated data.
+
+    The caller guarantees that (key, nonce) is never used twice: age uses a zero nonce
+    only under single-use keys, and counter nonces under a per-file payload key."""
+    return ChaCha20Poly1305(key).encrypt(nonce, plaintext, None)
+
+
+def chacha20poly1305_open(key: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
+    """The inverse of :func:`chacha20poly1305_seal`; raises DecryptionFailed."""
+    try:
+        return ChaCha20Poly1305(key).decrypt(nonce, ciphertext, None)
+    except InvalidTag:
+        raise DecryptionFailed() from None
+
+
+class ChunkAead:
+    """ChaCha20-Poly1305 under one key with explicit nonces, prepared once for the many
+    chunks of age's STREAM payload. Every call returns a new ``bytes`` object."""
+
+    def __init__(self, key: bytes) -> None:
+        self._cipher = ChaCha20Poly1305(key)
+
+    def seal(self, nonce: bytes, plaintext: bytes | bytearray | memoryview) -> bytes:
+        return self._cipher.encrypt(nonce, plaintext, None)
+
+    def open(self, nonce: bytes, ciphertext: bytes | bytearray | memoryview) -> bytes:
+        """Raises DecryptionFailed for a wrong tag or a ciphertext shorter than a tag."""
+        try:
+            return self._cipher.decrypt(nonce, ciphertext, None)
+        except InvalidTag:
+            raise DecryptionFailed() from None
+
+
+def _hybrid_private_key(seed: bytes) -> Any:
+    """The MLKEM768-X25519 (X-Wing) private key of a 32-byte seed: SHAKE256(seed, 96)
+    gives the ML-KEM-768 seed d || z (64 bytes) and then the X25519 secret (32 bytes),
+    as draft-ietf-hpke-pq / draft-connolly-cfrg-xwing-kem specify."""
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
+    from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey
+
+    if len(seed) != _HYBRID_SEED_SIZE:
+        raise ValueError("an MLKEM768-X25519 seed is 32 bytes")
+    expanded = hashlib.shake_256(seed).digest(96)
+    return MLKEM768X25519PrivateKey(
+        MLKEM768PrivateKey.from_seed_bytes(expanded[:64]),
+        X25519PrivateKey.from_private_bytes(expanded[64:]),
+    )
+
+
+def hybrid_public_key(seed: bytes) -> bytes:
+    """The 1,216-byte MLKEM768-X25519 public key of a 32-byte seed (an age1pq recipient)."""
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
+
+    if len(seed) != _HYBRID_SEED_SIZE:
+        raise ValueError("an MLKEM768-X25519 seed is 32 bytes")
+    expanded = hashlib.shake_256(seed).digest(96)
+    mlkem_public = MLKEM768PrivateKey.from_seed_bytes(expanded[:64]).public_key()
+    return mlkem_public.public_bytes_raw() + encryption_public_key(expanded[64:])
+
+
+def _hybrid_public_key_object(public: bytes) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PublicKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+    from cryptography.hazmat.primitives.hpke import MLKEM768X25519PublicKey
+
+    if len(public) != AGE_HYBRID_PUBLIC_KEY_SIZE:
+        raise WeakKey("the post-quantum encryption key has the wrong length")
+    check_encryption_public_key(public[_MLKEM768_PUBLIC_KEY_SIZE:])
+    try:
+        mlkem_public = MLKEM768PublicKey.from_public_bytes(public[:_MLKEM768_PUBLIC_KEY_SIZE])
+    except ValueError:  # FIPS 203's modulus check failed
+        raise WeakKey("the post-quantum encryption key is not a valid ML-KEM-768 key") from None
+    return MLKEM768X25519PublicKey(
+        mlkem_public, X25519PublicKey.from_public_bytes(public[_MLKEM768_PUBLIC_KEY_SIZE:])
+    )
+
+
+def check_hybrid_public_key(public: bytes) -> None:
+    """Refuse an MLKEM768-X25519 public key that has the wrong length, whose ML-KEM part
+    fails FIPS 203's checks, or whose X25519 part is non-canonical or of small order."""
+    _hybrid_public_key_object(public)
+
+
+def _hybrid_suite() -> Any:
+    from cryptography.hazmat.primitives import hpke
+
+    return hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
+
+
+def hpke_hybrid_seal(public: bytes, plaintext: bytes, info: bytes) -> tuple[bytes, bytes]:
+    """HPKE SealBase (RFC 9180) with KEM MLKEM768-X25519, HKDF-SHA256, ChaCha20Poly1305,
+    empty associated data: returns (enc, ciphertext), enc being 1,120 bytes."""
+    sealed: bytes = _hybrid_suite().encrypt(plaintext, _hybrid_public_key_object(public), info=info)
+    return sealed[:AGE_HYBRID_ENC_SIZE], sealed[AGE_HYBRID_ENC_SIZE:]
+
+
+def hpke_hybrid_open(seed: bytes, enc: bytes, ciphertext: bytes, info: bytes) -> bytes:
+    """HPKE OpenBase, the inverse of :func:`hpke_hybrid_seal` for the private key of
+    ``seed``. Raises DecryptionFailed if it does not open: ML-KEM rejects implicitly,
+    so a key that does not match and an altered ``enc`` both end here."""
+    if len(enc) != AGE_HYBRID_ENC_SIZE:
+        raise DecryptionFailed()
+    try:
+        opened: bytes = _hybrid_suite().decrypt(
+            enc + ciphertext, _hybrid_private_key(seed), info=info
+        )
+    except InvalidTag:
+        raise DecryptionFailed() from None
+    return opened
