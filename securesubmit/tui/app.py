@@ -37,7 +37,7 @@ from securesubmit.core import service
 from securesubmit.core.service import Session
 from securesubmit.errors import SecureSubmitError, UsageError
 from securesubmit.tui.crash import unwrap, write_crash_report
-from securesubmit.tui.i18n import N_, _, ngettext, set_language
+from securesubmit.tui.i18n import LANGUAGES, N_, _, ngettext, set_language
 from securesubmit.tui.screens.base import translate_bindings
 from securesubmit.tui.screens.dialogs import ErrorModal, HelpScreen, PanicModal
 from securesubmit.tui.screens.reports import CoordinatorHomeScreen, ReportListScreen
@@ -163,6 +163,30 @@ class SecureSubmitApp(App[None]):
         if session.identity.role == "coordinator":
             return CoordinatorHomeScreen()
         return ReportListScreen()
+
+    def switch_language(self, language: str) -> None:
+        """Speak ``language`` from now on, until the app is closed (nothing is written).
+
+        Every screen was composed in the old language, so the unlocked screens are built
+        again: the home screen, then the settings where the language was chosen.
+        """
+        from securesubmit.tui.screens.settings import SettingsScreen
+
+        self.language = set_language(language)
+        self._bindings = self._merge_bindings()
+        translate_bindings(self)
+        session = self.session
+        if session is None:
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(self.home_screen(session))
+        self.push_screen(SettingsScreen())
+        self.refresh_bindings()
+        self.notify(
+            _("The app now speaks {language}.").format(language=LANGUAGES[self.language]),
+            markup=False,
+        )
 
     def close_session(self) -> None:
         session, self.session = self.session, None

@@ -2,9 +2,10 @@
 
 Catalogues live in ``locale/<lang>/LC_MESSAGES/securesubmit.po`` and are compiled to the
 ``.mo`` beside them by ``python -m securesubmit.tui.locale_tool compile`` (our own small
-compiler, so no system ``msgfmt`` is needed). The language is chosen once, when the app
-starts: ``--lang``, else the usual LANGUAGE / LC_ALL / LC_MESSAGES / LANG environment, else
-English. It is kept here so that ``_`` needs no argument.
+compiler, so no system ``msgfmt`` is needed). The language is chosen when the app starts:
+``--lang``, else the usual LANGUAGE / LC_ALL / LC_MESSAGES / LANG environment, else English;
+Settings can switch it until the app is closed (nothing is written to disk). It is kept here
+so that ``_`` needs no argument.
 
 Strings defined before a language is chosen (key bindings, help texts) are marked with
 ``N_`` and translated where they are shown.

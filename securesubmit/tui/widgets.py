@@ -93,3 +93,35 @@ class StrengthMeter(Static):
 def app_footer() -> Footer:
     """The key bindings of the screen, compact so that they fit 80 columns."""
     return Footer(compact=True, show_command_palette=False)
+
+
+class FingerprintView(Static):
+    """A fingerprint as people compare it aloud: 8 numbered groups of 4, bold and spaced."""
+
+    GAP = "   "
+
+    def __init__(self, fingerprint: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="fingerprint")
+        self._fingerprint = ""
+        self._marked: set[int] = set()
+        self.show(fingerprint)
+
+    def show(self, fingerprint: str) -> None:
+        self._fingerprint = fingerprint
+        groups = fingerprint.split()
+        numbers = Text(style="dim")
+        letters = Text(style="bold")
+        for number, group in enumerate(groups, 1):
+            if number > 1:
+                numbers.append(self.GAP)
+                letters.append(self.GAP)
+            marked = number in self._marked
+            label = ("✗" + str(number) if marked else str(number)).center(len(group))
+            numbers.append(label, style="bold reverse red" if marked else "")
+            letters.append(group, style="bold red" if marked else "")
+        self.update(Text("\n").join([numbers, letters]) if groups else Text(""))
+
+    def mark(self, numbers: list[int]) -> None:
+        """Point at the groups a check found different (the numbers above them turn red)."""
+        self._marked = set(numbers)
+        self.show(self._fingerprint)

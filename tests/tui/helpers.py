@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from securesubmit.core import crypto, service
 from securesubmit.tui.app import SecureSubmitApp
@@ -103,6 +103,8 @@ def widget_text(screens: Iterable[Screen[Any]]) -> str:
                     parts.extend(_plain(cell) for cell in widget.get_row_at(row))
             elif isinstance(widget, Static):
                 parts.append(_plain(widget.content))
+            elif isinstance(widget, OptionList):
+                parts.extend(_plain(option.prompt) for option in widget.options)
     return "\n".join(parts)
 
 
@@ -131,3 +133,54 @@ async def click(pilot: Pilot[Any], selector: str) -> None:
     await pilot.click(widget, offset=(widget.size.width // 2, widget.size.height // 2))
     # A button ignores clicks for 0.2 s after a press (its "active" flash).
     await pilot.pause(0.25)
+
+
+def make_coordinator(vault: Path, card: Path, name: str = "Free Media Desk") -> str:
+    """A coordinator's vault and its card file, made an hour ago; returns the fingerprint."""
+    from datetime import UTC, datetime, timedelta
+
+    from securesubmit.core.identity import format_fingerprint
+
+    def an_hour_ago() -> datetime:
+        return datetime.now(UTC) - timedelta(hours=1)
+
+    with service.create_vault(
+        vault,
+        PASSPHRASE,
+        name=name,
+        organisation="Free Media",
+        role="coordinator",
+        kdf=crypto.TEST_KDF,
+        clock=an_hour_ago,
+    ) as session:
+        own = session.own_card()
+    card.write_bytes(own.to_text())
+    return format_fingerprint(own.fingerprint)
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until ``condition`` holds (a flow's worker waits on its dialogs, so
+    ``settle`` would wait for ever); fails the test after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the app did not get there in time"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def working(app: SecureSubmitApp) -> bool:
+    from securesubmit.tui.screens.files import PathPicker
+    from securesubmit.tui.screens.progress import ProgressModal
+
+    return isinstance(app.screen, PathPicker | ProgressModal)
+
+
+async def choose_path(pilot: Pilot[Any], path: Path) -> None:
+    """Type a path into the open file picker and press Enter, as a user would; then wait
+    until the work that follows (a progress dialog) is over."""
+    field = pilot.app.screen.query_one("#picker-path", Input)
+    field.value = str(path)
+    field.focus()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not working(pilot.app))

@@ -202,3 +202,178 @@ def test_run_app_refuses_an_unknown_language_with_a_usage_error(
     assert run_app(tmp_path / "vault.db", "xx") == UsageError.exit_code
     err = capsys.readouterr().err
     assert "error: the app has no 'xx' translation" in err and "hint: use --lang en" in err
+
+
+RUSSIAN_DATE = re.compile(
+    r"\b\d{1,2} (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября"
+    r"|декабря) \d{4}, \d\d:\d\d UTC"
+)
+
+
+def test_language_chosen_in_settings_rebuilds_the_screens_and_dates_follow(
+    tmp_path: Path,
+) -> None:
+    from securesubmit.tui.screens.reports import ReportListScreen, ReportViewScreen
+    from securesubmit.tui.screens.settings import SettingsScreen
+
+    vault = tmp_path / "vault.db"
+    make_vault(vault, reports=1)
+    app = make_app(vault, "en")
+
+    def footer() -> set[str]:
+        return {b.binding.description for b in app.screen.active_bindings.values()}
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await unlock(pilot)
+            await pilot.press("v")
+            assert not RUSSIAN_DATE.search(screen_text(app))
+            await pilot.press("escape", "s")
+            app.screen.query_one("#lang-ru").value = True
+            await pilot.pause()
+            assert isinstance(app.screen, SettingsScreen) and app.language == "ru"
+            assert "Настройки" in screen_text(app) and "Settings" not in screen_text(app)
+            assert {"Назад", "Помощь", "Замок"} <= footer()
+            await pilot.press("escape")
+            assert isinstance(app.screen, ReportListScreen)
+            assert "черновик" in screen_text(app)
+            await pilot.press("v")
+            assert isinstance(app.screen, ReportViewScreen)
+            assert RUSSIAN_DATE.search(screen_text(app))
+            await pilot.press("escape", "s")
+            app.screen.query_one("#lang-en").value = True
+            await pilot.pause()
+            assert "Settings" in screen_text(app) and {"Back", "Help", "Lock"} <= footer()
+
+    try:
+        run(scenario)
+    finally:
+        i18n.set_language("en")
+
+
+def test_dates_sizes_and_numbers_follow_the_language() -> None:
+    from datetime import UTC, datetime
+
+    from securesubmit.tui.text import format_size, show_date, show_stamp, whole
+
+    moment = datetime(2026, 5, 3, 9, 5, tzinfo=UTC)
+    assert show_date(moment) == "3 May 2026"
+    assert show_stamp("2026-11-23T10:00:00Z", short=True) == "23 Nov 2026 10:00"
+    assert (format_size(100), format_size(1536), format_size(5 * 1024**3)) == (
+        "100 bytes",
+        "1.5 KiB",
+        "5.0 GiB",
+    )
+    assert whole(1204) == "1,204"
+    i18n.set_language("ru")
+    try:
+        assert show_date(moment) == "3 мая 2026"
+        assert show_stamp("2026-11-23T10:00:00Z") == "23 ноября 2026, 10:00 UTC"
+        assert show_stamp("2026-11-23T10:00:00Z", short=True) == "23 нояб. 2026 10:00"
+        assert (format_size(1), format_size(1536)) == ("1 байт", "1,5 КиБ")
+        assert whole(1204) == "1\xa0204"
+        assert show_stamp("not a time") == "not a time"
+    finally:
+        i18n.set_language("en")
+
+
+def _core_messages_with_values() -> list[str]:
+    """Real messages of the core that carry values, made by the core itself."""
+    from datetime import UTC, datetime
+
+    from securesubmit.core import fs, identity
+
+    card = identity.parse_card(
+        (Path(__file__).resolve().parents[2] / "keys" / "example-partner.card").read_bytes()
+    )
+    shown = identity.format_fingerprint(card.fingerprint)
+    groups = shown.split()
+    one_wrong = " ".join(["AAAA" if i == 2 else g for i, g in enumerate(groups)])
+    two_wrong = " ".join(["AAAA" if i in (0, 7) else g for i, g in enumerate(groups)])
+    attempts = [
+        lambda: identity.check_fingerprint(card.fingerprint, one_wrong),
+        lambda: identity.check_fingerprint(card.fingerprint, two_wrong),
+        lambda: identity.check_fingerprint(card.fingerprint, "ABCD EFGH"),
+        lambda: identity.check_fingerprint(card.fingerprint, "АБВГ " + shown[5:]),
+        lambda: identity.check_fingerprint(card.fingerprint, "!" + shown[1:]),
+        lambda: identity.check_card_usable(card, datetime(2031, 1, 1, tzinfo=UTC)),
+        lambda: fs.write_file_atomic(Path(__file__), b""),
+    ]
+    return [str(_raised(attempt)) for attempt in attempts]
+
+
+def test_core_messages_with_values_are_translated_by_pattern(tmp_path: Path) -> None:
+    from securesubmit.tui.text import CORE_PATTERNS, core_message
+
+    messages = [
+        *_core_messages_with_values(),
+        "objects row 0123abcd… was deleted outside the log",
+        "chunks row 0123abcd… was altered",
+        "events 3–5 missing",
+        "rolled back: a kept checkpoint covers 1,204 events, the vault has only 1,000",
+        "GPS position 43.25 N 76.95 E",
+        "camera: Canon EOS 80D serial 1234",
+        "camera: Canon EOS 80D",
+    ]
+    matched = set()
+    for message in messages:
+        hits = [msgid for pattern, msgid in CORE_PATTERNS if pattern.fullmatch(message)]
+        assert len(hits) == 1, message
+        matched.add(hits[0])
+        assert core_message(message) == message  # English gives the core's own words
+    i18n.set_language("ru")
+    try:
+        for message in messages:
+            assert re.search("[а-я]", core_message(message)), message
+        assert "(группы 1, 8 из 8 не совпадают)" in core_message(messages[1])
+    finally:
+        i18n.set_language("en")
+
+
+def test_what_the_scrubber_says_about_a_file_is_listed_for_translation() -> None:
+    from securesubmit.core import scrub
+
+    # The kinds of file and the warnings are fixed texts in the scrubber's tables.
+    fixed = set(scrub._KIND.values()) | {scrub._W_REMAINING}
+    for kind, warning in scrub._NOT_SCRUBBABLE.values():
+        fixed |= {kind, warning}
+    assert fixed - set(CORE_TEXTS) == set()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_every_screen_footer_fits_80_columns(language: str, tmp_path: Path) -> None:
+    """The footer shows a screen's keys then the app's; the last is F12 Panic, which must
+    never be cut off. Keys only in the help (show=False) take no room."""
+    import importlib
+    import inspect
+
+    from textual.binding import Binding
+
+    from securesubmit.tui.app import SecureSubmitApp
+    from securesubmit.tui.screens.base import AppScreen
+
+    app = SecureSubmitApp(tmp_path / "vault.db", language)
+    try:
+
+        def shown(bindings: list[object]) -> list[str]:
+            return [
+                f"{app.get_key_display(b)} {i18n._(b.description)}"
+                for b in bindings
+                if isinstance(b, Binding) and b.show
+            ]
+
+        modules = ["attachments", "audit", "editor", "identity", "partners", "reports"]
+        modules += ["settings", "start"]
+        screens = [
+            cls
+            for module in modules
+            for cls in vars(importlib.import_module(f"securesubmit.tui.screens.{module}")).values()
+            if inspect.isclass(cls) and issubclass(cls, AppScreen) and cls is not AppScreen
+        ]
+        assert len(screens) >= 12
+        for screen in screens:
+            footer = " " + " ".join(shown(screen.BINDINGS) + shown(SecureSubmitApp.BINDINGS))
+            assert len(footer) <= 80, (screen.__name__, footer)
+    finally:
+        i18n.set_language("en")

@@ -319,6 +319,8 @@ class ReportEditorScreen(AppScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button(_("Save draft"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
+                if self.report is not None:  # files belong to a saved draft
+                    yield Button(_("Attached files…"), id="files")
         yield app_footer()
 
     def on_mount(self) -> None:
@@ -455,6 +457,13 @@ class ReportEditorScreen(AppScreen[str | None]):
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
         self.action_save()
+
+    @on(Button.Pressed, "#files")
+    def _files_pressed(self) -> None:
+        from securesubmit.tui.screens.attachments import AttachmentsScreen
+
+        if self.report is not None:
+            self.app.push_screen(AttachmentsScreen(self.report.id))
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:

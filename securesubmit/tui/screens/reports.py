@@ -15,7 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
-from securesubmit.core.models import TEMPLATES, Report, missing_required
+from securesubmit.core.models import TEMPLATES, Attachment, Report, missing_required
 from securesubmit.errors import NotFound, SecureSubmitError
 from securesubmit.tui.i18n import N_, _, ngettext
 from securesubmit.tui.screens.base import AppScreen
@@ -24,7 +24,9 @@ from securesubmit.tui.text import (
     category_label,
     category_short,
     country_label,
+    format_size,
     report_language_label,
+    show_stamp,
     status_label,
     template_title,
 )
@@ -35,13 +37,6 @@ ID_WIDTH = 8
 
 def short_id(report: Report) -> str:
     return report.id[:ID_WIDTH]
-
-
-def show_time(stamp: str) -> str:
-    """``2026-11-23T10:00:00Z`` -> ``2026-11-23 10:00 UTC``."""
-    if len(stamp) == 20 and stamp.endswith("Z"):
-        return f"{stamp[:10]} {stamp[11:16]} UTC"
-    return stamp
 
 
 def matches(report: Report, query: str) -> bool:
@@ -58,18 +53,22 @@ class ReportListScreen(AppScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_report", N_("New")),
-        Binding("e", "edit_report", N_("Edit")),
+        # Enter edits too; Edit and Delete are in the help, so the footer fits 80 columns.
+        Binding("e", "edit_report", N_("Edit"), show=False),
         Binding("v", "view_report", N_("View")),
-        Binding("d", "delete_report", N_("Delete")),
+        Binding("d", "delete_report", N_("Delete"), show=False),
+        Binding("a", "attachments", N_("Files")),
         Binding("slash", "search", N_("Search"), show=False),  # the search box says so
+        Binding("p", "partners", N_("Partners")),
         Binding("s", "settings", N_("Settings")),
         Binding("escape", "clear_search", N_("Clear the search"), show=False),
     ]
     HELP_TEXT = N_(
         "Your reports, newest first. Drafts stay encrypted in the vault and can be changed "
         "at any time. Press n to write a new report, Enter or e to edit the highlighted one, "
-        "v to read it, d to delete it. Press / to search titles, places and tags; Escape "
-        "clears the search."
+        "v to read it, a for its attached files, d to delete it. Press / to search titles, "
+        "places and tags; Escape clears the search. Press p for your partners, s for "
+        "settings (identity, audit, language)."
     )
 
     def __init__(self) -> None:
@@ -218,10 +217,26 @@ class ReportListScreen(AppScreen[None]):
         if report_id is not None:
             confirm_delete(self, self.session.get_report(report_id), after=self.reload)
 
+    def action_attachments(self) -> None:
+        from securesubmit.tui.screens.attachments import AttachmentsScreen
+
+        report_id = self._selected_or_bell()
+        if report_id is not None:
+            self.app.push_screen(AttachmentsScreen(report_id))
+
+    def action_partners(self) -> None:
+        open_partners(self)
+
     def action_settings(self) -> None:
         from securesubmit.tui.screens.settings import SettingsScreen
 
         self.app.push_screen(SettingsScreen())
+
+
+def open_partners(screen: AppScreen[Any]) -> None:
+    from securesubmit.tui.screens.partners import PartnersScreen
+
+    screen.app.push_screen(PartnersScreen())
 
 
 def confirm_delete(screen: AppScreen[Any], report: Report, after: Callable[[], object]) -> None:
@@ -250,8 +265,23 @@ def confirm_delete(screen: AppScreen[Any], report: Report, after: Callable[[], o
     )
 
 
-def render_report(report: Report) -> RenderableType:
-    """Every field of a report, template fields and people included, for reading."""
+def render_attachments(attachments: list[Attachment]) -> list[RenderableType]:
+    from securesubmit.tui.screens.attachments import metadata_summary
+
+    parts: list[RenderableType] = [Text(""), Text(_("Attachments"), style="bold underline")]
+    if not attachments:
+        parts.append(Text(_("none"), style="dim"))
+    for attachment in attachments:
+        line = Text("• ")
+        line.append(attachment.name, style="bold")
+        line.append(f"  {format_size(attachment.size)}  ")
+        line.append_text(metadata_summary(attachment))
+        parts.append(line)
+    return parts
+
+
+def render_report(report: Report, attachments: list[Attachment] | None = None) -> RenderableType:
+    """Every field of a report, template fields, people and files included, for reading."""
     parts: list[RenderableType] = [Text(report.title, style="bold"), Text("")]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -268,8 +298,8 @@ def render_report(report: Report) -> RenderableType:
         (_("Country"), country_label(report.country) or "—"),
         (_("Place"), report.place or "—"),
         (_("Language"), report_language_label(report.language)),
-        (_("Created"), show_time(report.created)),
-        (_("Updated"), show_time(report.updated)),
+        (_("Created"), show_stamp(report.created)),
+        (_("Updated"), show_stamp(report.updated)),
     ):
         grid.add_row(label, Text(value))
     parts.append(grid)
@@ -310,6 +340,8 @@ def render_report(report: Report) -> RenderableType:
         parts += [Text(""), Text.assemble((_("Tags") + ": ", "bold"), ", ".join(report.tags))]
     parts += [Text(""), Text(_("What happened"), style="bold underline")]
     parts.append(Text(report.description) if report.description else Text(_("none"), style="dim"))
+    if attachments is not None:
+        parts += render_attachments(attachments)
     return Group(*parts)
 
 
@@ -319,12 +351,14 @@ class ReportViewScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", N_("Back")),
         Binding("e", "edit_report", N_("Edit")),
+        Binding("a", "attachments", N_("Files")),
         Binding("d", "delete_report", N_("Delete")),
     ]
     HELP_TEXT = N_(
         "The whole report, read-only: every field, the template's fields, the people involved "
-        "(names marked sensitive are to be protected) and what the template still needs. "
-        "Press e to edit it, d to delete it, Escape to go back to the list."
+        "(names marked sensitive are to be protected), what the template still needs and the "
+        "attached files. Press e to edit it, a to attach, save or remove files, d to delete "
+        "it, Escape to go back to the list."
     )
 
     def __init__(self, report_id: str) -> None:
@@ -352,7 +386,13 @@ class ReportViewScreen(AppScreen[None]):
             if self.is_current:
                 self.dismiss()
             return
-        self.query_one("#report-body", Static).update(render_report(report))
+        attachments = self.session.list_attachments(report.id)
+        self.query_one("#report-body", Static).update(render_report(report, attachments))
+
+    def action_attachments(self) -> None:
+        from securesubmit.tui.screens.attachments import AttachmentsScreen
+
+        self.app.push_screen(AttachmentsScreen(self.report_id))
 
     def action_edit_report(self) -> None:
         from securesubmit.tui.screens.editor import ReportEditorScreen
@@ -368,10 +408,14 @@ class ReportViewScreen(AppScreen[None]):
 class CoordinatorHomeScreen(AppScreen[None]):
     """Where a coordinator starts; the inbox will live here."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "settings", N_("Settings"))]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "partners", N_("Partners")),
+        Binding("s", "settings", N_("Settings")),
+    ]
     HELP_TEXT = N_(
         "This vault belongs to a coordinator. Importing and reviewing reports will appear "
-        "here in a coming version. Press s for the vault's settings."
+        "here in a coming version. Press p for your partners (the reporters who send you "
+        "reports), s for the vault's settings, your identity and the audit."
     )
 
     def compose(self) -> ComposeResult:
@@ -382,13 +426,17 @@ class CoordinatorHomeScreen(AppScreen[None]):
                     _(
                         "Your coordinator vault is open. The inbox, where you will import "
                         "bundles from reporters and review their reports, comes in a coming "
-                        "version of SecureSubmit. For now you can see the vault's details and "
-                        "change its passphrase in Settings (press s)."
+                        "version of SecureSubmit. For now you can manage your partners (press "
+                        "p), and see the vault's details, your identity card and the audit in "
+                        "Settings (press s)."
                     )
                 ),
                 classes="intro",
             )
         yield app_footer()
+
+    def action_partners(self) -> None:
+        open_partners(self)
 
     def action_settings(self) -> None:
         from securesubmit.tui.screens.settings import SettingsScreen

@@ -10,31 +10,32 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, LoadingIndicator, Static
+from textual.widgets import Button, Input, LoadingIndicator, RadioButton, RadioSet, Static
 
 from securesubmit.core import service
 from securesubmit.errors import InputError, SecureSubmitError
-from securesubmit.tui.i18n import N_, _, ngettext
+from securesubmit.tui.i18n import LANGUAGES, N_, _, current_language, ngettext
 from securesubmit.tui.screens.base import AppScreen
-from securesubmit.tui.text import error_text
+from securesubmit.tui.text import error_text, format_size, role_label
 from securesubmit.tui.widgets import FormField, StrengthMeter, TitleBar, app_footer
 
 
-def _size(size: int) -> str:
-    if size < 1024 * 1024:
-        return _("{n} KiB").format(n=max(1, round(size / 1024)))
-    return _("{n} MiB").format(n=round(size / (1024 * 1024), 1))
-
-
 class SettingsScreen(AppScreen[None]):
-    """Vault details and the passphrase change."""
+    """Vault details, the way to identity, partners and audit, language, passphrase."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", N_("Back"))]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("i", "identity", N_("Identity")),
+        Binding("p", "partners", N_("Partners")),
+        Binding("a", "audit", N_("Audit")),
+    ]
     HELP_TEXT = N_(
         "What this vault is and how it is protected. The age recipient is your public "
-        "encryption key; partners use it to send you reports. To change the passphrase, "
-        "type the new one twice: only the key slot is rewritten, your reports are not "
-        "touched. The app locks itself after the time shown here without input."
+        "encryption key; partners use it to send you reports. Press i for your identity "
+        "(fingerprint, card, key rotation), p for your partners, a for the audit. The "
+        "language applies until you quit. To change the passphrase, type the new one twice: "
+        "only the key slot is rewritten, your reports are not touched. The app locks itself "
+        "after the time shown here without input."
     )
 
     def compose(self) -> ComposeResult:
@@ -42,6 +43,24 @@ class SettingsScreen(AppScreen[None]):
         with VerticalScroll(id="settings", classes="page"):
             yield Static(Text(_("This vault"), style="bold"), classes="section")
             yield Static("", id="vault-info")
+            with Horizontal(classes="buttons"):
+                yield Button(_("Your identity (i)"), id="open-identity")
+                yield Button(_("Partners (p)"), id="open-partners")
+                yield Button(_("Audit (a)"), id="open-audit")
+            yield Static(Text(_("Language"), style="bold"), classes="section")
+            with RadioSet(id="language"):
+                for code, name in LANGUAGES.items():
+                    yield RadioButton(name, value=code == current_language(), id=f"lang-{code}")
+            yield Static(
+                Text(
+                    _(
+                        "The language applies until you quit; nothing is written to disk. To "
+                        "start in a language, run: securesubmit --lang ru (or --lang en), or "
+                        "set LANG, e.g. LANG=ru_RU.UTF-8."
+                    )
+                ),
+                classes="field-hint",
+            )
             yield Static(Text(_("Change the passphrase"), style="bold"), classes="section")
             yield Static(
                 Text(
@@ -103,8 +122,8 @@ class SettingsScreen(AppScreen[None]):
         minutes = self.secure_app.lock_seconds / 60
         rows = (
             (_("File"), str(locked.path)),
-            (_("Size on disk"), _size(locked.size_bytes)),
-            (_("Role"), _("coordinator") if info.role == "coordinator" else _("reporter")),
+            (_("Size on disk"), format_size(locked.size_bytes)),
+            (_("Role"), role_label(info.role)),
             (_("Name"), info.name or "—"),
             (_("Organisation"), info.organisation or "—"),
             (_("Drafts"), str(info.drafts)),
@@ -134,6 +153,30 @@ class SettingsScreen(AppScreen[None]):
         for label, value in rows:
             grid.add_row(label, Text(value))
         self.query_one("#vault-info", Static).update(grid)
+
+    @on(Button.Pressed, "#open-identity")
+    def action_identity(self) -> None:
+        from securesubmit.tui.screens.identity import IdentityScreen
+
+        self.app.push_screen(IdentityScreen())
+
+    @on(Button.Pressed, "#open-partners")
+    def action_partners(self) -> None:
+        from securesubmit.tui.screens.partners import PartnersScreen
+
+        self.app.push_screen(PartnersScreen())
+
+    @on(Button.Pressed, "#open-audit")
+    def action_audit(self) -> None:
+        from securesubmit.tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.secure_app.vault_path))
+
+    @on(RadioSet.Changed, "#language")
+    def _language(self, event: RadioSet.Changed) -> None:
+        chosen = (event.pressed.id or "").removeprefix("lang-")
+        if chosen in LANGUAGES and chosen != current_language():
+            self.secure_app.switch_language(chosen)
 
     @on(Input.Changed, "#new")
     def _strength(self, event: Input.Changed) -> None:

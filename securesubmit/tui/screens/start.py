@@ -222,12 +222,16 @@ class FirstRunScreen(AppScreen[None]):
 class UnlockScreen(AppScreen[None]):
     """Unlock an existing vault with its passphrase."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [QUIT]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "audit", N_("Audit")),
+        QUIT,
+    ]
 
     HELP_TEXT = N_(
         "Type your passphrase and press Enter. Each wrong passphrase counts; after too many "
-        "in a row the vault destroys its keys, as it was set up to do. F12 destroys the "
-        "vault at once without the passphrase."
+        "in a row the vault destroys its keys, as it was set up to do. F2 opens the audit, "
+        "which checks the vault's records without the passphrase. F12 destroys the vault at "
+        "once without the passphrase."
     )
 
     def __init__(self, vault_path: Path, reason: str = "") -> None:
@@ -248,6 +252,7 @@ class UnlockScreen(AppScreen[None]):
             yield Static("", id="attempts", classes="muted")
             with Horizontal(classes="buttons"):
                 yield Button(_("Unlock"), variant="primary", id="unlock")
+                yield Button(_("Audit (F2)"), id="open-audit")
                 yield LoadingIndicator(id="working-spinner")
                 yield Static(_("Unlocking…"), id="working-text")
         yield app_footer()
@@ -262,6 +267,13 @@ class UnlockScreen(AppScreen[None]):
         self.query_one("#working-text").display = working
         self.query_one("#unlock", Button).disabled = working
         self.query_one("#passphrase", Input).disabled = working
+
+    @on(Button.Pressed, "#open-audit")
+    def action_audit(self) -> None:
+        """The auditor's check needs no passphrase."""
+        from securesubmit.tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.vault_path))
 
     def show_attempts(self) -> None:
         """What the locked file says about failed attempts, or why it cannot be opened."""
