@@ -738,7 +738,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     "sequence": r.sequence,
                     "decision": r.decision,
                     "message": r.message,
-                    "imported": [i.id for i in r.imported],
+                    "imported": r.imported,
                     "warnings": r.warnings,
                 }
                 for r in results
@@ -768,19 +768,104 @@ def _inbox_json(item: Any) -> dict[str, Any]:
     return data
 
 
+def _inbox_filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in (
+            ("sender", args.sender),
+            ("category", args.category),
+            ("country", args.country),
+            ("date_from", args.date_from),
+            ("date_to", args.date_to),
+            ("tag", args.tag),
+            ("status", args.status),
+            ("with_warnings", True if args.with_warnings else None),
+        )
+        if value is not None
+    }
+
+
 def cmd_inbox_list(args: argparse.Namespace) -> int:
+    from securesubmit.core.inbox import Workspace
+
     with _session(args) as session:
-        items = session.list_inbox()
+        workspace = Workspace.load(session)
+        page = workspace.view(
+            query=args.search, page=args.page, per_page=args.per_page, **_inbox_filters(args)
+        )
     if args.json:
-        _print_json([_inbox_json(i) for i in items])
+        _print_json([_inbox_json(i) for i in page.items])
         return EXIT_OK
-    if not items:
-        print("The inbox is empty. Import a bundle with: securesubmit import FILE", file=sys.stderr)
+    if not page.total:
+        print(
+            "No reports match."
+            if workspace.items
+            else "The inbox is empty. Import a bundle with: securesubmit import FILE",
+            file=sys.stderr,
+        )
         return EXIT_OK
-    print(f"{'ID':8}  {'STATUS':9}  {'SEALED':20}  {'FROM':20}  TITLE")
-    for i in items:
+    print(f"{'ID':8}  {'STATUS':9}  {'DATE':10}  {'FROM':18}  TITLE")
+    for i in page.items:
         title = str(i.report.get("title", ""))
-        print(f"{i.id[:8]}  {i.status:9}  {i.sealed:20}  {i.sender_name[:20]:20}  {title}")
+        date = str(i.report.get("incident_date", "") or "-")
+        print(f"{i.id[:8]}  {i.status:9}  {date[:10]:10}  {i.sender_name[:18]:18}  {title}")
+    print(f"page {page.number} of {page.pages}, {page.total} report(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_inbox_annotate(args: argparse.Namespace) -> int:
+    from securesubmit.core import inbox
+
+    with _session(args) as session:
+        if args.verb == "status":
+            item = inbox.set_status(session, args.id, args.value)
+        elif args.verb == "tag":
+            item = (inbox.remove_tag if args.remove else inbox.add_tag)(
+                session, args.id, args.value
+            )
+        elif args.verb == "note":
+            item = inbox.add_note(session, args.id, args.value)
+        else:
+            item, _other = inbox.mark_duplicate(session, args.id, args.value)
+    print(
+        f"{item.id[:8]}: status {item.status}; tags {', '.join(item.tags) or '-'}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from securesubmit.core import inbox
+
+    with _session(args) as session:
+        items = inbox.filter_items(session.list_inbox(), **_inbox_filters(args))
+    stats = inbox.statistics(items)
+    if args.json:
+        _print_json(stats.to_dict())
+    else:
+        print(inbox.format_table(stats))
+    return EXIT_OK
+
+
+def cmd_inbox_export(args: argparse.Namespace) -> int:
+    from securesubmit.core import inbox
+
+    with _session(args) as session:
+        everything = session.list_inbox()
+        items = inbox.filter_items(everything, **_inbox_filters(args))
+        written = inbox.export(
+            items,
+            args.format,
+            Path(args.out),
+            redact_sensitive=args.redact_sensitive,
+            also_redact=inbox.sensitive_names(everything) if args.redact_sensitive else (),
+            include_notes=args.include_notes,
+            attachments=inbox.vault_attachments(session) if args.format == "uwazi" else None,
+        )
+    for path in written:
+        print(path)
+    print(f"warning: {written.warning}", file=sys.stderr)
+    for warning in written.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1554,6 +1639,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = leaf(
         nouns,
+        "stats",
+        cmd_stats,
+        "statistics of the inbox",
+        "securesubmit stats --country KZ",
+        json_output=True,
+    )
+    p.add_argument("--sender")
+    p.add_argument("--category")
+    p.add_argument("--country")
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--tag")
+    p.add_argument("--status")
+    p.add_argument("--with-warnings", action="store_true")
+    p = leaf(
+        nouns,
         "import",
         cmd_import,
         "verify bundles and add their reports to your inbox",
@@ -1565,14 +1666,68 @@ def build_parser() -> argparse.ArgumentParser:
     inbox_verbs = inbox.add_subparsers(
         title="commands", metavar="COMMAND", parser_class=_Parser, required=True
     )
-    leaf(
+
+    def filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--sender", help="name or the start of the fingerprint")
+        p.add_argument("--category")
+        p.add_argument("--country")
+        p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY[-MM[-DD]]")
+        p.add_argument("--to", dest="date_to", metavar="DATE", help="YYYY[-MM[-DD]]")
+        p.add_argument("--tag")
+        p.add_argument("--status", help="new, reviewed, flagged, verified or published")
+        p.add_argument("--with-warnings", action="store_true")
+
+    p = leaf(
         inbox_verbs,
         "list",
         cmd_inbox_list,
-        "list received reports",
-        "securesubmit inbox list",
+        "list, filter and search received reports",
+        "securesubmit inbox list --country TJ --search 'water \"ministry of energy\"'",
         json_output=True,
     )
+    filters(p)
+    p.add_argument("--search", metavar="WORDS", help="all words must match; quote phrases")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--per-page", type=int, default=50)
+    for verb, help_text, example, value_help in (
+        (
+            "status",
+            "set a report's review status",
+            "securesubmit inbox status 7d2c verified",
+            "new, reviewed, flagged, verified or published",
+        ),
+        ("tag", "add (or --remove) a tag", "securesubmit inbox tag 7d2c water", "the tag"),
+        (
+            "note",
+            "add a note to a report",
+            "securesubmit inbox note 7d2c 'called the source'",
+            "the note",
+        ),
+        (
+            "duplicate",
+            "mark two reports as the same incident",
+            "securesubmit inbox duplicate 7d2c 91ab",
+            "the other report's id",
+        ),
+    ):
+        p = leaf(inbox_verbs, verb, cmd_inbox_annotate, help_text, example)
+        p.set_defaults(verb=verb)
+        p.add_argument("id")
+        p.add_argument("value", help=value_help)
+        if verb == "tag":
+            p.add_argument("--remove", action="store_true")
+    p = leaf(
+        inbox_verbs,
+        "export",
+        cmd_inbox_export,
+        "export reports for analysis (CSV, JSON lines, Uwazi) - PLAINTEXT files",
+        "securesubmit inbox export --format uwazi --out ./export --redact-sensitive",
+    )
+    filters(p)
+    p.add_argument("--format", required=True, choices=("csv", "json", "uwazi"))
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--redact-sensitive", action="store_true", help="remove people marked sensitive")
+    p.add_argument("--include-notes", action="store_true")
     p = leaf(
         inbox_verbs,
         "show",

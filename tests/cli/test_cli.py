@@ -76,6 +76,12 @@ def test_help_is_fast_and_does_not_import_textual(tmp_path: Path) -> None:
         ["inbox", "list"],
         ["inbox", "show"],
         ["inbox", "save-attachment"],
+        ["inbox", "status"],
+        ["inbox", "tag"],
+        ["inbox", "note"],
+        ["inbox", "duplicate"],
+        ["inbox", "export"],
+        ["stats"],
         ["identity", "show"],
         ["identity", "rename"],
         ["identity", "rotate"],
@@ -512,6 +518,21 @@ def test_export_and_import_through_the_cli(env: dict[str, str], tmp_path: Path) 
     assert again.returncode == 0 and "already imported; nothing changed" in again.stdout
     (item,) = json.loads(run_cli("inbox", "list", "--json", env=coord).stdout)
     assert item["report"]["title"] == "Site blocked" and item["sender_name"] == "Aigerim"
+    found = json.loads(run_cli("inbox", "list", "--search", "site", "--json", env=coord).stdout)
+    assert [i["report"]["title"] for i in found] == ["Site blocked"]
+    assert run_cli("inbox", "status", item["id"][:8], "verified", env=coord).returncode == 0
+    assert run_cli("inbox", "tag", item["id"][:8], "=HYPERLINK(1)", env=coord).returncode == 0
+    stats = json.loads(run_cli("stats", "--json", env=coord).stdout)
+    assert json.dumps(stats).count("verified") >= 1
+    export_dir = tmp_path / "exp"
+    exported_csv = run_cli(
+        "inbox", "export", "--format", "csv", "--out", str(export_dir), env=coord
+    )
+    assert exported_csv.returncode == 0, exported_csv.stderr
+    assert "PLAINTEXT" in exported_csv.stderr
+    csv_text = (export_dir / "reports.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)" in csv_text and "Site blocked" in csv_text
+    assert export_dir.stat().st_mode & 0o777 == 0o700
     flipped = bytearray(out.read_bytes())
     flipped[len(flipped) // 2] ^= 1
     bad = tmp_path / "bad.ssb"
