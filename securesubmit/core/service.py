@@ -446,7 +446,11 @@ class Session:
 
     def apply_statement(self, statement: cards.Statement) -> Partner:
         """Follow a partner's rotation, or record their revocation; refuses a broken chain."""
-        for partner in self.list_partners():
+        partners = self.list_partners()
+        text = statement.to_text()
+        if any(s.to_text() == text for p in partners for s in p.statements):
+            raise Refused("this statement was already applied; nothing was changed")
+        for partner in partners:
             if isinstance(statement, cards.RotationStatement):
                 relevant = statement.old.fingerprint == partner.fingerprint
             else:
@@ -583,6 +587,26 @@ class Session:
         _check_readable_file(path)
         plan = scrubbing.inspect(path, _guess_media_type(shown)) if scrub else None
         details = {"report": report.id}
+        try:
+            return self._attach(report, path, shown, plan, details, progress, keep_original)
+        except BaseException:
+            # A cancelled or failed attach was rolled back; truncate the WAL too, so its
+            # frames neither waste disk nor show how large the attempted file was.
+            self.vault.checkpoint()
+            raise
+
+    def _attach(
+        self,
+        report: Report,
+        path: Path,
+        shown: str,
+        plan: Any,
+        details: dict[str, Any],
+        progress: Callable[[int], None] | None,
+        keep_original: bool,
+    ) -> Attachment:
+        from securesubmit.core import scrub as scrubbing
+
         with self.vault.transaction("attachment.added", details):
             if plan is None or not plan.scrubbable or not plan.found:
                 with open(path, "rb") as handle:

@@ -222,3 +222,19 @@ def test_unscrubbable_files_are_stored_as_they_are_with_a_warning(
     attachment = session.attach_file(draft, source)
     assert attachment.metadata_warning
     assert b"".join(session.read_attachment(attachment)) == source.read_bytes()
+
+
+def test_cancelled_attach_leaves_no_wal_behind(
+    session: Session, draft: str, tmp_path: Path, vault_path: Path
+) -> None:
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(4 * 1024 * 1024))
+
+    def cancel(done: int) -> None:
+        if done >= 3 * 1024 * 1024:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.attach_file(draft, source, progress=cancel)
+    wal = Path(f"{vault_path}-wal")
+    assert not wal.exists() or wal.stat().st_size < 1024 * 1024

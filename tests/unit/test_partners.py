@@ -231,3 +231,14 @@ def test_card_needs_a_name(session: Session, vault_path: Path, clock: FixedClock
     assert (card.name, card.organisation) == ("Bakyt", "Kloop")
     assert card.expires - card.created == timedelta(days=365)
     nameless.close()
+
+
+def test_reapplying_a_rotation_says_it_was_already_applied(
+    session: Session, coordinator: Session, clock: FixedClock
+) -> None:
+    session.add_partner(coordinator.own_card(), verified=VERIFIED_CONFIRMED)
+    clock.advance(60)
+    rotation = coordinator.rotate_identity()
+    session.apply_statement(rotation)
+    with pytest.raises(Refused, match="already applied"):
+        session.apply_statement(rotation)
