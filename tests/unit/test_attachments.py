@@ -228,10 +228,11 @@ def test_cancelled_attach_leaves_no_wal_behind(
     session: Session, draft: str, tmp_path: Path, vault_path: Path
 ) -> None:
     source = tmp_path / "big.bin"
-    source.write_bytes(os.urandom(4 * 1024 * 1024))
+    with open(source, "wb") as f:  # large enough to spill out of SQLite's page cache
+        f.truncate(48 * 1024 * 1024)
 
     def cancel(done: int) -> None:
-        if done >= 3 * 1024 * 1024:
+        if done >= 40 * 1024 * 1024:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
