@@ -779,8 +779,7 @@ def _known_through_rotations(lookup: SenderLookup, manifest: Manifest) -> Public
             continue
         return manifest.sender
     raise UnknownSender(
-        f"unknown sender {manifest.sender.display()}: no partner with this fingerprint "
-        "is known"
+        f"unknown sender {manifest.sender.display()}: no partner with this fingerprint is known"
     )
 
 

@@ -90,7 +90,8 @@ class ImportResult:
     sequence: int
     decision: str
     message: str
-    imported: list[InboxItem]
+    imported: list[str]
+    """Ids of the new inbox items (not the items: a bundle may hold 10,000 reports)."""
     warnings: list[str]
 
 
@@ -342,7 +343,7 @@ def import_bundle(session: Session, path: Path) -> ImportResult:
                     sender=partner.id,
                     sequence=verified.manifest.sequence,
                     bundle=verified.manifest.bundle_id,
-                    reports=[i.report_id for i in items],
+                    reports=len(items),
                     warnings=warnings,
                 )
         except _NothingToDo as nothing:  # rolled back: nothing changed
@@ -472,7 +473,10 @@ def _store_reports(
     partner: Partner,
     now: datetime,
     warnings: list[str],
-) -> list[InboxItem]:
+) -> list[str]:
+    """Open, verify and store every report of the bundle; returns the new items' ids.
+    Each item is written and dropped before the next, so memory does not grow with the
+    number of reports."""
     vault = session.vault
     me = session.identity
     secrets = [me.encryption_secret, *me.previous_encryption_secrets]
@@ -536,7 +540,7 @@ def _store_reports(
             warnings=list(warnings),
         )
         vault.put(item_id, item.to_record())
-        items.append(item)
+        items.append(item.id)
     return items
 
 
