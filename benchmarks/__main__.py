@@ -1,8 +1,10 @@
 """Run the benchmark suite: ``python -m benchmarks [--quick] [--runs N]``.
 
-Prints a table and writes benchmarks/results/latest.json. Every figure that matters is
-a ratio against a reference measured in the same run, because these machines are noisy.
-A missed goal is printed as MISSED, never hidden.
+Prints a table and writes benchmarks/results/latest.json; a full run also writes its
+table into benchmarks/README.md. Every figure that matters is a ratio against a reference
+measured in the same run, because these machines are noisy. A missed goal is printed as
+MISSED, never hidden; a case that is not built yet as MISSING; one that failed as ERROR
+(and the run exits with 1).
 """
 
 from __future__ import annotations
@@ -11,146 +13,170 @@ import argparse
 import json
 import os
 import platform
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).with_name("results")
+from benchmarks.cases import BENCHES, Context, cleanup
+from benchmarks.harness import ERROR, Case
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+README = HERE / "README.md"
+TABLE_START = "<!-- latest results: written by python -m benchmarks -->"
+TABLE_END = "<!-- end of latest results -->"
 
 
-@dataclass
-class Case:
-    name: str
-    goal: str
-    runs: list[dict[str, float]] = field(default_factory=list)
-    reference: list[dict[str, float]] = field(default_factory=list)
-    reference_name: str = ""
-    met: bool | None = None
-    note: str = ""
-
-    def median(self, key: str = "seconds", ref: bool = False) -> float:
-        return statistics.median(r[key] for r in (self.reference if ref else self.runs))
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "goal": self.goal,
-            "met": self.met,
-            "note": self.note,
-        }
-        for label, runs in (("ours", self.runs), ("reference", self.reference)):
-            if runs:
-                secs = [r["seconds"] for r in runs]
-                out[label] = {
-                    "median_s": statistics.median(secs),
-                    "min_s": min(secs),
-                    "max_s": max(secs),
-                    "peak_rss_mib": max(r["rss_mib"] for r in runs),
-                    "runs": runs,
-                }
-        if self.reference_name:
-            out["reference_name"] = self.reference_name
-        return out
+def run_cases(ctx: Context) -> list[Case]:
+    cases: list[Case] = []
+    for title, goal, bench in BENCHES:
+        started = time.perf_counter()
+        print(f"... {title}", file=sys.stderr, flush=True)
+        try:
+            cases.extend(bench(ctx))
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            cases.append(Case(title, goal, error=f"{type(exc).__name__}: {exc}"))
+        print(f"    {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return cases
 
 
-def probe(*args: str, env: dict[str, str] | None = None) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.probe", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+def _seconds(value: float) -> str:
+    return f"{value:.3f}" if value < 100 else f"{value:.1f}"
 
 
-def repeat(n: int, fn: Callable[[], dict[str, float]]) -> list[dict[str, float]]:
-    return [fn() for _ in range(n)]
+def print_table(cases: list[Case]) -> None:
+    head = f"{'case':46} {'median s':>9} {'min':>9} {'max':>9} {'RSS MiB':>8}  {'goal':24} result"
+    print(head)
+    print("-" * len(head))
+    shown_reference: list[dict[str, float]] | None = None
+    for case in cases:
+        s = case.summary()
+        if "reference" in s and case.reference is not shown_reference:
+            row = s["reference"]
+            print(
+                f"  {case.reference_name[:44]:44} {_seconds(row['median_s']):>9} "
+                f"{_seconds(row['min_s']):>9} {_seconds(row['max_s']):>9} "
+                f"{row['peak_rss_mib']:8.1f}"
+            )
+            shown_reference = case.reference
+        if "ours" in s:
+            row = s["ours"]
+            figures = (
+                f"{_seconds(row['median_s']):>9} {_seconds(row['min_s']):>9} "
+                f"{_seconds(row['max_s']):>9} {row['peak_rss_mib']:8.1f}"
+            )
+        else:
+            figures = f"{'-':>9} {'-':>9} {'-':>9} {'-':>8}"
+        print(f"{case.name[:46]:46} {figures}  {case.goal[:24]:24} {case.verdict}")
+        note = case.error or case.note
+        if note:
+            print(f"{'':4}{note}")
 
 
-def bench_cli_help(runs: int, quick: bool) -> Case:
-    case = Case("securesubmit --help, cold", "<= 0.2 s", reference_name="python -c pass")
-    case.reference = repeat(runs, lambda: probe("exec", sys.executable, "-c", "pass"))
-    case.runs = repeat(runs, lambda: probe("exec", sys.executable, "-m", "securesubmit", "--help"))
-    case.met = case.median() <= 0.2
-    case.note = f"{case.median() / case.median(ref=True):.1f}x python startup"
-    return case
+def markdown_table(cases: list[Case], machine: dict[str, Any], total: float) -> str:
+    lines = [
+        f"Run of {machine['date']} on {machine['machine']}; "
+        f"commit {machine['commit']}; total {total / 60:.1f} min; load average "
+        f"{machine['load_average_before'][0]} before, {machine['load_average_after'][0]} after. "
+        f"Medians of {machine['runs']} runs, each in a fresh process.",
+        "",
+        "| case | median s | min–max s | peak RSS MiB | reference: median s | vs reference "
+        "| goal | result |",
+        "|---|---:|---:|---:|---|---|---|---|",
+    ]
+    notes = []
+    for case in cases:
+        s = case.summary()
+        ours = s.get("ours")
+        ref = s.get("reference")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    case.name,
+                    _seconds(ours["median_s"]) if ours else "–",
+                    f"{_seconds(ours['min_s'])}–{_seconds(ours['max_s'])}" if ours else "–",
+                    f"{ours['peak_rss_mib']:.0f}" if ours else "–",
+                    f"{case.reference_name}: {_seconds(ref['median_s'])}" if ref else "–",
+                    case.ratio_text or "–",
+                    case.goal,
+                    f"**{case.verdict}**",
+                ]
+            )
+            + " |"
+        )
+        if case.error or case.note:
+            notes.append(f"- *{case.name}*: {case.error or case.note}")
+    return "\n".join([*lines, "", *notes])
 
 
-def bench_unlock(runs: int, quick: bool, tmp: Path) -> Case:
-    from securesubmit.core import crypto
-    from securesubmit.core.service import create_vault
-
-    memory = 8 * 1024 if quick else crypto.MIN_MEMORY_KIB
-    kdf = crypto.KdfParams(memory_kib=memory, iterations=1) if quick else crypto.calibrate_kdf()
-    path = tmp / "unlock.db"
-    pw = tmp / "pw"
-    pw.write_text("benchmark passphrase\n")
-    create_vault(path, "benchmark passphrase", kdf=kdf).close()
-    case = Case(
-        f"unlock (Argon2id {kdf.memory_kib // 1024} MiB, t={kdf.iterations})",
-        "0.3-1 s with >= 256 MiB",
-    )
-    case.runs = repeat(runs, lambda: probe("unlock", str(path), str(pw)))
-    case.met = (
-        None if quick else (0.3 <= case.median() <= 1.0 and kdf.memory_kib >= crypto.MIN_MEMORY_KIB)
-    )
-    return case
+def update_readme(table: str) -> bool:
+    if not README.exists():
+        return False
+    text = README.read_text()
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < start:
+        return False
+    README.write_text(text[: start + len(TABLE_START)] + "\n" + table + "\n" + text[end:])
+    return True
 
 
-def bench_drafts(runs: int, quick: bool) -> Case:
-    n = 200 if quick else 5000
-    case = Case(f"save {n} drafts of ~2 KB, then list", "context only")
-    case.runs = repeat(runs, lambda: probe("drafts", str(n)))
-    per_s = statistics.median(r["write_per_s"] for r in case.runs)
-    listing = statistics.median(r["list_seconds"] for r in case.runs)
-    case.note = f"{per_s:,.0f} drafts/s saved (one transaction each); list {listing:.3f} s"
-    return case
+def machine(runs: int) -> dict[str, Any]:
+    from importlib.metadata import version
+    from sqlite3 import sqlite_version
 
-
-def bench_audit(runs: int, quick: bool, tmp: Path) -> Case:
-    from benchmarks.build import vault_with_events
-
-    n = 20_000 if quick else 1_000_000
-    path, dump = tmp / "audit.db", tmp / "audit.bytes"
-    vault_with_events(path, n, dump)
-    case = Case(f"audit verify, {n:,} events", "<= 5 s", reference_name="sha256sum, same bytes")
-    case.reference = repeat(runs, lambda: probe("exec", "sha256sum", str(dump)))
-    case.runs = repeat(runs, lambda: probe("audit", str(path)))
-    case.met = None if quick else case.median() <= 5.0
-    case.note = f"{case.median() / case.median(ref=True):.1f}x sha256sum over the same bytes"
-    return case
-
-
-def machine() -> dict[str, Any]:
-    import cryptography
-    import pyrage  # noqa: F401
-
-    age = (
-        subprocess.run(["age", "--version"], capture_output=True, text=True, check=False)
-        if _has("age")
-        else None
-    )
+    age = subprocess.run(["age", "--version"], capture_output=True, text=True, check=False)
+    model = ""
+    memory = 0.0
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                "",
+            )
+        with open("/proc/meminfo") as meminfo:
+            memory = int(meminfo.readline().split()[1]) / 1024**2
+    except OSError:
+        pass
+    cpus = os.cpu_count()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{cpus} CPUs ({model or platform.machine()}), {memory:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}",
         "platform": platform.platform(),
+        "cpu": model,
+        "cpus": cpus,
+        "memory_gib": round(memory, 1),
         "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "cryptography": cryptography.__version__,
-        "age": age.stdout.strip() if age else None,
+        "cryptography": version("cryptography"),
+        "pyrage": version("pyrage"),
+        "textual": version("textual"),
+        "sqlite": sqlite_version,
+        "age": age.stdout.strip(),
+        "commit": _commit(),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "runs": runs,
     }
 
 
-def _has(command: str) -> bool:
-    from shutil import which
+def _commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
 
-    return which(command) is not None
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" (with uncommitted changes)" if git("status", "--porcelain") else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,41 +184,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes: a smoke test of the harness"
     )
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where to build the inputs (default: the system's temporary directory; "
+        "a full run needs about 8 GB there, on disk rather than in memory)",
+    )
     args = parser.parse_args(argv)
+    if shutil.which("age") is None:
+        print("error: the age command-line tool is not installed", file=sys.stderr)
+        print(
+            "hint: sealing and opening are measured against it; install it "
+            "(Debian/Ubuntu: sudo apt-get install age) and run again",
+            file=sys.stderr,
+        )
+        return 2
     runs = max(1, args.runs)
-    with tempfile.TemporaryDirectory() as tmp:
-        cases = [
-            bench_cli_help(runs, args.quick),
-            bench_unlock(runs, args.quick, Path(tmp)),
-            bench_drafts(runs, args.quick),
-            bench_audit(runs, args.quick, Path(tmp)),
-        ]
-    print(f"{'case':48} {'median':>9} {'min':>9} {'max':>9} {'RSS MiB':>8}  {'goal':18} result")
-    for case in cases:
-        s = case.summary()
-        for label in ("reference", "ours"):
-            if label in s:
-                row = s[label]
-                name = case.reference_name if label == "reference" else case.name
-                status = (
-                    ""
-                    if label == "reference"
-                    else ("n/a" if case.met is None else ("met" if case.met else "MISSED"))
-                )
-                goal = "" if label == "reference" else case.goal
-                print(
-                    f"{name[:48]:48} {row['median_s']:9.3f} {row['min_s']:9.3f} "
-                    f"{row['max_s']:9.3f} {row['peak_rss_mib']:8.1f}  {goal:18} {status}"
-                )
-        if case.note:
-            print(f"{'':48} {case.note}")
-    report = {"machine": machine(), "quick": args.quick, "cases": [c.summary() for c in cases]}
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="securesubmit-bench-", dir=args.workdir))
+    ctx = Context(runs=runs, quick=args.quick, work=work)
+    try:
+        cases = run_cases(ctx)
+    finally:
+        cleanup(ctx)
+    total = time.perf_counter() - started
+    info = machine(runs)
+    info["load_average_before"] = load_before
+    print()
+    print_table(cases)
+    print(f"\ntotal: {total:.0f} s ({total / 60:.1f} min) on {info['machine']}")
+    report = {
+        "machine": info,
+        "quick": args.quick,
+        "total_seconds": round(total, 1),
+        "cases": [c.summary() for c in cases],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
-    return 0
+    print(f"wrote {args.out}")
+    publish = not args.quick and args.out == RESULTS / "latest.json"
+    if publish and update_readme(markdown_table(cases, info, total)):
+        print(f"wrote the table into {README}")
+    return 1 if any(c.verdict == ERROR for c in cases) else 0
 
 
 if __name__ == "__main__":
