@@ -182,7 +182,7 @@ def test_a_rotation_statement_moves_the_partner_to_the_new_keys(tmp_path: Path) 
             await pilot.press("u")
             await choose_path(pilot, statement)  # the same statement again: refused
             assert isinstance(app.screen, ErrorModal)
-            assert "None of your partners has the key this statement is about" in screen_text(app)
+            assert "This statement was already applied; nothing was changed" in screen_text(app)
             await pilot.press("escape", "v")
             assert isinstance(app.screen, PartnerScreen)
             shown = screen_text(app)
