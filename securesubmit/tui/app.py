@@ -40,7 +40,8 @@ from securesubmit.tui.crash import unwrap, write_crash_report
 from securesubmit.tui.i18n import LANGUAGES, N_, _, ngettext, set_language
 from securesubmit.tui.screens.base import translate_bindings
 from securesubmit.tui.screens.dialogs import ErrorModal, HelpScreen, PanicModal
-from securesubmit.tui.screens.reports import CoordinatorHomeScreen, ReportListScreen
+from securesubmit.tui.screens.inbox import InboxScreen
+from securesubmit.tui.screens.reports import ReportListScreen
 from securesubmit.tui.screens.start import FirstRunScreen, UnlockScreen
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class SecureSubmitApp(App[None]):
 
     def home_screen(self, session: Session) -> Screen[None]:
         if session.identity.role == "coordinator":
-            return CoordinatorHomeScreen()
+            return InboxScreen()
         return ReportListScreen()
 
     def switch_language(self, language: str) -> None:

@@ -248,6 +248,52 @@ CORE_TEXTS = (
         "SecureSubmit will not remove everything identifying from this file (see the list of "
         "what remains). Remove it in the program that made the file, then attach it again."
     ),
+    # sealing, bundles and the inbox (core.service, core.exchange, core.bundle, core.inbox)
+    N_(
+        "the bundle could not be opened: it is not encrypted to your key, or it was altered "
+        "or cut short"
+    ),
+    N_(
+        "if you expect bundles from this person, compare this fingerprint with them by phone "
+        "or in person, add their identity card, and import the bundle again"
+    ),
+    N_(
+        "a report inside the bundle was sealed by someone other than the bundle's sender; "
+        "the bundle was refused"
+    ),
+    N_("a report inside the bundle does not match its manifest entry"),
+    N_("the bundle is empty: it holds no container"),
+    N_("the bundle has extra data after its end record: it was altered"),
+    N_("this is not a SecureSubmit bundle: its version line is missing"),
+    N_("audit log: the bundle carries no checkpoint of the sender's log"),
+    N_("audit log: the sender's log key changed; its history cannot be compared"),
+    N_("audit log FORKED: same size as before, different history"),
+    N_("audit log FORKED: the new checkpoint is not an extension of the old one"),
+    N_("the sealed copy was deleted after export; only the receipt is kept"),
+    N_("the sealed copy does not match its receipt"),
+    N_("seal a report to this partner first, or name reports with --reports"),
+    N_("a report must be sealed to at least one partner"),
+    N_("a recipient is listed twice (or you listed yourself as a partner)"),
+    N_(
+        "These export files are PLAINTEXT. Anyone who can read this disk can read them. "
+        "Keep them on an encrypted disk, share them only over a safe channel, and delete them "
+        "when you no longer need them."
+    ),
+    N_("attachments were not included (no attachment reader was given)"),
+    N_(
+        "attachments are copied as they are: redaction does not reach inside photos, "
+        "documents or recordings"
+    ),
+    N_("a tag cannot be empty"),
+    N_("a tag is at most 100 characters"),
+    N_("Uwazi and spreadsheets split lists of tags on '|' and ';'"),
+    N_("a note cannot be empty"),
+    N_("a note cannot contain control characters"),
+    N_("a report cannot be a duplicate of itself"),
+    N_("give at least one word to search for"),
+    N_("the search is too long (at most 1000 characters)"),
+    N_("give at least 4 characters"),
+    N_("give more characters"),
 )
 
 # Core messages that carry values. Each pattern matches the whole English message; its named
@@ -403,6 +449,158 @@ CORE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"the vault's checkpoint does not verify \((?P<why>.+)\)"),
         N_("the vault's checkpoint does not verify ({why})"),
     ),
+    # sealing and bundles (core.service, core.exchange, core.bundle)
+    (
+        re.compile(r"fill in the required fields before sealing: (?P<fields>.+)"),
+        N_("fill in the required fields before sealing: {fields}"),
+    ),
+    (
+        re.compile(r"there are no sealed reports for (?P<name>.+) that were not sent yet"),
+        N_("there are no sealed reports for {name} that were not sent yet"),
+    ),
+    (
+        re.compile(
+            r"unknown sender (?P<fingerprint>[A-Z2-7 ]+): no partner with this fingerprint is "
+            r"known"
+        ),
+        N_("unknown sender {fingerprint}: no partner with this fingerprint is known"),
+    ),
+    (
+        re.compile(r"cannot read (?P<path>.+): (?P<reason>[^:]+)"),
+        N_("cannot read {path}: {reason}"),
+    ),
+    (
+        re.compile(r"bundle (?P<n>[0-9]+), the first from this sender"),
+        N_("bundle {n}, the first from this sender"),
+    ),
+    (
+        re.compile(r"bundle (?P<n>[0-9]+), the next from this sender"),
+        N_("bundle {n}, the next from this sender"),
+    ),
+    (
+        re.compile(r"bundle (?P<n>[0-9]+) was already imported; nothing changed"),
+        N_("bundle {n} was already imported; nothing changed"),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) is the first to arrive from this sender; bundle "
+            r"(?P<missing>[0-9]+) from this sender is missing"
+        ),
+        N_("bundle {n} is the first to arrive from this sender; bundle {missing} is missing"),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) is the first to arrive from this sender; bundles "
+            r"(?P<first>[0-9]+) to (?P<last>[0-9]+) from this sender are missing"
+        ),
+        N_(
+            "bundle {n} is the first to arrive from this sender; bundles {first} to {last} "
+            "are missing"
+        ),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) arrived; bundle (?P<missing>[0-9]+) from this sender is "
+            r"missing"
+        ),
+        N_("bundle {n} arrived; bundle {missing} from this sender is missing"),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) arrived; bundles (?P<first>[0-9]+) to (?P<last>[0-9]+) from "
+            r"this sender are missing"
+        ),
+        N_("bundle {n} arrived; bundles {first} to {last} from this sender are missing"),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) is older than bundle (?P<newest>[0-9]+), the newest already "
+            r"imported from this sender: it arrived out of order"
+        ),
+        N_(
+            "bundle {n} is older than bundle {newest}, the newest already imported from this "
+            "sender: it arrived out of order"
+        ),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) differs from the bundle (?P=n) already imported from this "
+            r"sender"
+        ),
+        N_("bundle {n} differs from the bundle {n} already imported from this sender"),
+    ),
+    (
+        re.compile(
+            r"bundle (?P<n>[0-9]+) does not follow the bundle (?P<before>[0-9]+) already "
+            r"imported from this sender"
+        ),
+        N_("bundle {n} does not follow the bundle {before} already imported from this sender"),
+    ),
+    (
+        re.compile(
+            r"audit log ROLLED BACK: the sender's log has (?P<size>[0-9,]+) events, "
+            r"(?P<old>[0-9,]+) were seen before \(restored from an older copy\?\)"
+        ),
+        N_(
+            "audit log ROLLED BACK: the sender's log has {size} events, {old} were seen "
+            "before (restored from an older copy?)"
+        ),
+    ),
+    (
+        re.compile(
+            r"audit log: no consistency proof from the (?P<old>[0-9,]+) events seen before; "
+            r"the history may have been rewritten"
+        ),
+        N_(
+            "audit log: no consistency proof from the {old} events seen before; the history "
+            "may have been rewritten"
+        ),
+    ),
+    # the coordinator's workspace (core.inbox)
+    (
+        re.compile(
+            r"(?P<count>[0-9,]+) exported report\(s\) name people marked sensitive, and their "
+            r"names are in the files; export with redaction to leave them out"
+        ),
+        N_(
+            "{count} exported report(s) name people marked sensitive, and their names are in "
+            "the files; export with redaction to leave them out"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<path>.+) can be read by other users of this computer; export into a new "
+            r"directory to have it created private \(0700\)"
+        ),
+        N_(
+            "{path} can be read by other users of this computer; export into a new folder "
+            "to have it created private (0700)"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<name>.+) is larger than 50 MB, the upload limit in Uwazi's documentation; "
+            r"export fewer reports at a time, or without attachments"
+        ),
+        N_(
+            "{name} is larger than 50 MB, the upload limit in Uwazi's documentation; export "
+            "fewer reports at a time, or without attachments"
+        ),
+    ),
+    (
+        re.compile(r"a tag cannot contain '\|', ';' or control characters: (?P<tag>.+)"),
+        N_("a tag cannot contain '|', ';' or control characters: {tag}"),
+    ),
+    (
+        re.compile(r"report (?P<id>[0-9a-f]+) has no tag (?P<tag>.+)"),
+        N_("report {id} has no tag {tag}"),
+    ),
+    (re.compile(r"no inbox report matches (?P<ref>.+)"), N_("no inbox report matches {ref}")),
+    (re.compile(r"(?P<ref>'.*') is too short"), N_("{ref} is too short")),
+    (
+        re.compile(r"several inbox reports match (?P<ref>.+)"),
+        N_("several inbox reports match {ref}"),
+    ),
 )
 
 # Short forms for narrow table columns.
@@ -417,6 +615,14 @@ STATUS = {
     "draft": N_("draft"),
     "sealed": N_("sealed"),
     "exported": N_("exported"),
+}
+
+INBOX_STATUS = {
+    "new": N_("new"),
+    "reviewed": N_("reviewed"),
+    "flagged": N_("flagged"),
+    "verified": N_("verified"),
+    "published": N_("published"),
 }
 
 REPORT_LANGUAGES = {
@@ -445,6 +651,11 @@ def country_label(country: str) -> str:
 
 def status_label(status: str) -> str:
     return _(STATUS[status]) if status in STATUS else status
+
+
+def inbox_status_label(status: str) -> str:
+    """A review state of an inbox report (core.inbox.STATUSES)."""
+    return _(INBOX_STATUS[status]) if status in INBOX_STATUS else status
 
 
 def report_language_label(code: str) -> str:
@@ -569,6 +780,33 @@ _MONTHS_SHORT = (
     N_("{day} Nov {year}"),
     N_("{day} Dec {year}"),
 )
+
+
+_MONTH_YEAR = (
+    N_("Jan {year}"),
+    N_("Feb {year}"),
+    N_("Mar {year}"),
+    N_("Apr {year}"),
+    N_("May {year}"),
+    N_("Jun {year}"),
+    N_("Jul {year}"),
+    N_("Aug {year}"),
+    N_("Sep {year}"),
+    N_("Oct {year}"),
+    N_("Nov {year}"),
+    N_("Dec {year}"),
+)
+
+
+def show_month(month: str) -> str:
+    """A ``YYYY-MM`` month as a short label in the app's language: Mar 2026 / мар 2026."""
+    try:
+        year, number = int(month[:4]), int(month[5:7])
+    except ValueError:
+        return month
+    if len(month) != 7 or not 1 <= number <= 12:
+        return month
+    return _(_MONTH_YEAR[number - 1]).format(year=year)
 
 
 def show_date(moment: datetime, *, short: bool = False) -> str:

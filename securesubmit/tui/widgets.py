@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -10,6 +11,7 @@ from textual.widgets import Footer, Static
 
 from securesubmit.tui.i18n import _
 from securesubmit.tui.strength import estimate
+from securesubmit.tui.text import whole
 
 
 class TitleBar(Static):
@@ -125,3 +127,39 @@ class FingerprintView(Static):
         """Point at the groups a check found different (the numbers above them turn red)."""
         self._marked = set(numbers)
         self.show(self._fingerprint)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, largest: int, width: int) -> str:
+    """A horizontal bar of ``width`` cells at most, in eighths of a cell: ████▌."""
+    if largest <= 0 or value <= 0 or width <= 0:
+        return ""
+    eighths = max(1, round(value / largest * width * 8))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def bar_chart(
+    rows: list[tuple[str, int]], *, width: int, style: str = "cyan", label_width: int = 24
+) -> Table:
+    """Labelled bars with their counts, scaled so the longest fills the room left.
+
+    ``width`` is the room for the whole chart; labels longer than ``label_width`` end in ….
+    """
+    grid = Table.grid(padding=(0, 1))
+    label_room = min(label_width, max((len(label) for label, _n in rows), default=0))
+    count_room = max((len(whole(n)) for _label, n in rows), default=1)
+    grid.add_column(width=label_room, no_wrap=True, overflow="ellipsis")
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", width=count_room, no_wrap=True)
+    room = max(4, width - label_room - count_room - 2)
+    largest = max((n for _label, n in rows), default=0)
+    for label, count in rows:
+        grid.add_row(
+            Text(label, no_wrap=True, overflow="ellipsis"),
+            Text(bar(count, largest, room), style=style),
+            Text(whole(count), style="bold" if count else "dim"),
+        )
+    return grid

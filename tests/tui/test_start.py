@@ -7,7 +7,8 @@ from pathlib import Path
 
 from securesubmit.core import crypto, service
 from securesubmit.errors import VaultInUse
-from securesubmit.tui.screens.reports import CoordinatorHomeScreen, ReportListScreen
+from securesubmit.tui.screens.inbox import InboxScreen
+from securesubmit.tui.screens.reports import ReportListScreen
 from securesubmit.tui.screens.start import FirstRunScreen, UnlockScreen
 from tests.tui.helpers import (
     PASSPHRASE,
@@ -47,7 +48,7 @@ def test_first_run_creates_a_vault_with_role_name_and_organisation(tmp_path: Pat
             await type_text(pilot, "Free Media")
             await pilot.press("enter")  # Enter in the last field creates the vault
             await settle(pilot)
-            assert isinstance(app.screen, CoordinatorHomeScreen)
+            assert isinstance(app.screen, InboxScreen)
             assert app.session is not None
             info = app.session.info()
             assert (info.role, info.name, info.organisation) == (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, cast
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -11,12 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
 from securesubmit.errors import SecureSubmitError
 from securesubmit.tui.i18n import N_, _
 from securesubmit.tui.screens.base import AppModal
 from securesubmit.tui.text import error_text
+from securesubmit.tui.widgets import FormField
 
 
 class ConfirmModal(AppModal[bool]):
@@ -189,5 +193,156 @@ class HelpScreen(AppModal[None]):
     def _pressed(self) -> None:
         self.dismiss(None)
 
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceModal(AppModal[str | None]):
+    """Choose one of a few options (a list the arrow keys move in); None if cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
+
+    def __init__(
+        self,
+        title: str,
+        options: list[tuple[str, Text | str]],
+        *,
+        note: Text | str = "",
+        current: str | None = None,
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._options = options
+        self._note = note
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            if self._note:
+                yield Static(self._note, classes="dialog-body")
+            yield OptionList(*[Option(label, id=key) for key, label in self._options], id="choices")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Cancel"), id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        keys = [key for key, _label in self._options]
+        if self._current in keys:
+            options.highlighted = keys.index(self._current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextModal(AppModal[str | None]):
+    """Ask for one line (or, ``multiline``, a few lines) of text; None if cancelled.
+
+    ``check`` returns an error message for a value that will not do ("" accepts it); the
+    message is shown under the field and the dialog stays open.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+s", "save", N_("Save")),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        label: str,
+        *,
+        note: Text | str = "",
+        value: str = "",
+        multiline: bool = False,
+        max_length: int = 1000,
+        confirm: str = "",
+        check: Callable[[str], str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._label = label
+        self._note = note
+        self._value = value
+        self._multiline = multiline
+        self._max_length = max_length
+        self._confirm = confirm or _("Save")
+        self._check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            if self._note:
+                yield Static(self._note, classes="dialog-body")
+            control: Input | TextArea
+            if self._multiline:
+                control = TextArea(self._value, id="text-value", soft_wrap=True)
+            else:
+                control = Input(self._value, id="text-value", max_length=self._max_length)
+            yield FormField(self._label, control, id="field-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self._confirm, variant="primary", id="save", compact=True)
+                yield Button(_("Cancel"), id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(FormField).set_error("")
+        self.query_one("#text-value").focus()
+
+    def value(self) -> str:
+        control = self.query_one("#text-value")
+        return control.text if isinstance(control, TextArea) else cast(Input, control).value
+
+    @on(Input.Submitted, "#text-value")
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        value = self.value()
+        problem = self._check(value) if self._check else ""
+        if not value.strip():
+            problem = problem or _("Type something first, or press Escape to cancel.")
+        if problem:
+            self.query_one(FormField).set_error(problem)
+            self.query_one("#text-value").focus()
+            return
+        if self._multiline and len(value) > self._max_length:
+            self.query_one(FormField).set_error(
+                _("At most {n} characters.").format(n=self._max_length)
+            )
+            return
+        self.dismiss(value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MessageModal(AppModal[None]):
+    """A result the user should read before going on (e.g. what an export wrote)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", N_("Close"))]
+
+    def __init__(self, title: str, body: RenderableType, *, danger: bool = False) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog danger" if self._danger else "dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            with VerticalScroll(classes="help-body"):
+                yield Static(self._body, classes="dialog-body", id="message-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("OK"), variant="primary", id="ok")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    @on(Button.Pressed, "#ok")
     def action_close(self) -> None:
         self.dismiss(None)

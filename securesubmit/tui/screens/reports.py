@@ -55,20 +55,26 @@ class ReportListScreen(AppScreen[None]):
         Binding("n", "new_report", N_("New")),
         # Enter edits too; Edit and Delete are in the help, so the footer fits 80 columns.
         Binding("e", "edit_report", N_("Edit"), show=False),
-        Binding("v", "view_report", N_("View")),
+        Binding("v", "view_report", N_("View"), show=False),
         Binding("d", "delete_report", N_("Delete"), show=False),
-        Binding("a", "attachments", N_("Files")),
+        Binding("a", "attachments", N_("Files"), show=False),
+        Binding("S", "seal_report", N_("Seal")),
+        Binding("shift+s", "seal_report", N_("Seal"), show=False),
+        Binding("r", "sealed_reports", N_("Outbox")),
+        Binding("x", "export_bundle", N_("Export bundle"), show=False),
         Binding("slash", "search", N_("Search"), show=False),  # the search box says so
-        Binding("p", "partners", N_("Partners")),
+        Binding("p", "partners", N_("Partners"), show=False),  # Settings lead there too
         Binding("s", "settings", N_("Settings")),
         Binding("escape", "clear_search", N_("Clear the search"), show=False),
     ]
     HELP_TEXT = N_(
-        "Your reports, newest first. Drafts stay encrypted in the vault and can be changed "
+        "Your drafts, newest first. Drafts stay encrypted in the vault and can be changed "
         "at any time. Press n to write a new report, Enter or e to edit the highlighted one, "
-        "v to read it, a for its attached files, d to delete it. Press / to search titles, "
-        "places and tags; Escape clears the search. Press p for your partners, s for "
-        "settings (identity, audit, language)."
+        "v to read it, a for its attached files, d to delete it. When a report is final, "
+        "press S (capital) to seal it to your partners; r shows the sealed reports (the "
+        "outbox) and x exports them as a bundle. Press / to search titles, places and tags; "
+        "Escape clears the search. Press p for your partners, s for settings (identity, "
+        "audit, language)."
     )
 
     def __init__(self) -> None:
@@ -224,6 +230,21 @@ class ReportListScreen(AppScreen[None]):
         if report_id is not None:
             self.app.push_screen(AttachmentsScreen(report_id))
 
+    def action_seal_report(self) -> None:
+        report_id = self._selected_or_bell()
+        if report_id is not None:
+            open_seal(self, report_id)
+
+    def action_sealed_reports(self) -> None:
+        from securesubmit.tui.screens.sealing import SealedReportsScreen
+
+        self.app.push_screen(SealedReportsScreen())
+
+    def action_export_bundle(self) -> None:
+        from securesubmit.tui.screens.sealing import ExportBundleScreen
+
+        self.app.push_screen(ExportBundleScreen())
+
     def action_partners(self) -> None:
         open_partners(self)
 
@@ -231,6 +252,14 @@ class ReportListScreen(AppScreen[None]):
         from securesubmit.tui.screens.settings import SettingsScreen
 
         self.app.push_screen(SettingsScreen())
+
+
+def open_seal(screen: AppScreen[Any], report_id: str) -> None:
+    """The seal dialog for a draft. Once sealed, the draft is gone: the list and the view
+    notice it when they come back (the view then closes itself)."""
+    from securesubmit.tui.screens.sealing import SealScreen
+
+    screen.app.push_screen(SealScreen(report_id))
 
 
 def open_partners(screen: AppScreen[Any]) -> None:
@@ -352,13 +381,15 @@ class ReportViewScreen(AppScreen[None]):
         Binding("escape", "app.pop_screen", N_("Back")),
         Binding("e", "edit_report", N_("Edit")),
         Binding("a", "attachments", N_("Files")),
+        Binding("S", "seal_report", N_("Seal")),
+        Binding("shift+s", "seal_report", N_("Seal"), show=False),
         Binding("d", "delete_report", N_("Delete")),
     ]
     HELP_TEXT = N_(
         "The whole report, read-only: every field, the template's fields, the people involved "
         "(names marked sensitive are to be protected), what the template still needs and the "
-        "attached files. Press e to edit it, a to attach, save or remove files, d to delete "
-        "it, Escape to go back to the list."
+        "attached files. Press e to edit it, a to attach, save or remove files, S (capital) "
+        "to seal it to your partners, d to delete it, Escape to go back to the list."
     )
 
     def __init__(self, report_id: str) -> None:
@@ -400,45 +431,9 @@ class ReportViewScreen(AppScreen[None]):
         report = self.session.get_report(self.report_id)
         self.app.push_screen(ReportEditorScreen(report, report.template))
 
+    def action_seal_report(self) -> None:
+        open_seal(self, self.report_id)
+
     def action_delete_report(self) -> None:
         # Once the dialog closes this screen resumes, finds the report gone and leaves.
         confirm_delete(self, self.session.get_report(self.report_id), after=lambda: None)
-
-
-class CoordinatorHomeScreen(AppScreen[None]):
-    """Where a coordinator starts; the inbox will live here."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "partners", N_("Partners")),
-        Binding("s", "settings", N_("Settings")),
-    ]
-    HELP_TEXT = N_(
-        "This vault belongs to a coordinator. Importing and reviewing reports will appear "
-        "here in a coming version. Press p for your partners (the reporters who send you "
-        "reports), s for the vault's settings, your identity and the audit."
-    )
-
-    def compose(self) -> ComposeResult:
-        yield TitleBar(_("Coordinator"))
-        with VerticalScroll(id="coordinator-home", classes="page"):
-            yield Static(
-                Text(
-                    _(
-                        "Your coordinator vault is open. The inbox, where you will import "
-                        "bundles from reporters and review their reports, comes in a coming "
-                        "version of SecureSubmit. For now you can manage your partners (press "
-                        "p), and see the vault's details, your identity card and the audit in "
-                        "Settings (press s)."
-                    )
-                ),
-                classes="intro",
-            )
-        yield app_footer()
-
-    def action_partners(self) -> None:
-        open_partners(self)
-
-    def action_settings(self) -> None:
-        from securesubmit.tui.screens.settings import SettingsScreen
-
-        self.app.push_screen(SettingsScreen())
