@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from typing import Any, NoReturn
 from securesubmit import __version__
 from securesubmit.errors import (
     EXIT_OK,
+    EXIT_UNREADABLE,
     EXIT_USAGE,
     InputError,
     NotFound,
@@ -2012,6 +2014,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except sqlite3.DatabaseError:
+        print("error: the vault file is damaged: SQLite could not read part of it", file=sys.stderr)
+        print(
+            "hint: restore it from a backup; 'securesubmit audit verify' says more", file=sys.stderr
+        )
+        return EXIT_UNREADABLE
     except Exception as exc:  # a bug: traceback without secrets
         _report_bug(exc)
         return 70

@@ -24,6 +24,7 @@ TABLE_NAMES = {code: name for name, code in TABLE_CODES.items()}
 DELETED = bytes(32)
 MAX_WRITES_PER_EVENT = 1 << 24
 MAX_PROBLEMS_SHOWN = 50
+KNOWN_META = frozenset({"format", "vault_id", "log_key", "tree_state"})
 
 
 def log_name(log_public_key: bytes) -> str:
@@ -172,7 +173,11 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
     """
     conn = vault._conn
     problems: list[str] = []
-    meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    meta = {
+        name: value
+        for name, value in conn.execute("SELECT name, value FROM meta").fetchall()
+        if type(name) is str
+    }
     log_key = meta.get("log_key")
     if not isinstance(log_key, bytes) or len(log_key) != 32:
         raise LogTampered(["the vault's log key is missing or damaged"])
@@ -196,6 +201,9 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
     fixed = magic + 44
     expected_seq = 0
     for seq, leaf, data in conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq"):
+        if not (type(seq) is int and type(leaf) is bytes and type(data) is bytes):
+            problems.append(f"an event row holds a value of the wrong type (event {seq!r:.20})")
+            continue
         if seq != expected_seq:
             if seq > expected_seq:
                 problems.append(
@@ -226,13 +234,19 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
     prefix_roots = {
         m: merkle.root_of_hash_list(leaf_hashes[:m]) for m in wanted_sizes if 0 < m <= size
     }
-    del leaf_hashes
+    all_leaf_hashes = leaf_hashes
 
     for table, code in TABLE_CODES.items():
         prefix = bytes([code])
         columns = "id, version, data" if table == "objects" else "id, 1, data"
         seen: set[bytes] = set()
         for row, version, data in conn.execute(f"SELECT {columns} FROM {table}"):  # noqa: S608
+            if not (type(row) is bytes and type(version) is int and type(data) is bytes):
+                problems.append(f"a {table} row holds a value of the wrong type")
+                continue
+            if not 0 < len(row) < 256:
+                problems.append(f"a {table} row has a malformed id")
+                continue
             key = prefix + bytes([len(row)]) + row
             seen.add(key)
             logged = expected.get(key)
@@ -244,6 +258,34 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
             if key[0] == code and key not in seen:
                 problems.append(f"{table} row {_short(key[2:])} was deleted outside the log")
 
+    unknown_meta = sorted(str(k) for k in set(meta) - KNOWN_META)
+    if unknown_meta:
+        problems.append(f"the vault holds unknown metadata: {', '.join(unknown_meta)[:80]}")
+    try:
+        stored_state = meta.get("tree_state")
+        if type(stored_state) is not bytes:
+            raise FormatError("missing")
+        tree_state = merkle.TreeState.from_bytes(stored_state)
+        if tree_state.size != size or tree_state.root() != root:
+            raise FormatError("differs")
+    except FormatError:
+        problems.append("the stored tree state differs from the log (it was altered)")
+    kept_rows = conn.execute("SELECT size, note FROM checkpoints ORDER BY size").fetchall()
+    for kept_size, kept_note in kept_rows[:-1]:  # the latest one is judged below
+        if type(kept_size) is not int or type(kept_note) is not bytes:
+            problems.append("a stored checkpoint holds a value of the wrong type")
+            continue
+        try:
+            own = note.parse_and_verify_checkpoint(kept_note, name, log_key)
+        except SecureSubmitError:
+            problems.append(f"the vault's stored checkpoint of size {kept_size:,} does not verify")
+            continue
+        if own.size != kept_size:
+            problems.append(f"the vault's stored checkpoint of size {kept_size:,} was moved")
+        elif own.size < size and own.root_hash != merkle.root_of_hash_list(
+            all_leaf_hashes[: own.size]
+        ):
+            problems.append(f"the log differs from the vault's own checkpoint of size {own.size:,}")
     stored = conn.execute(
         "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
     ).fetchone()

@@ -334,7 +334,14 @@ def import_bundle(session: Session, path: Path) -> ImportResult:
                 warnings = []
                 if decision.kind is not bundle.SequenceKind.NEW:
                     warnings.append(decision.message)
-                warnings += _check_audit(stored, verified)
+                if decision.kind is not bundle.SequenceKind.OLDER:
+                    # A late, older bundle carries an older checkpoint by nature.
+                    warnings += _check_audit(stored, verified)
+                if partner.rotations == 0 and partner.card.expires < verified.manifest.created:
+                    warnings.append(
+                        f"the sender's card expired on {partner.card.expires:%Y-%m-%d}, before "
+                        "this bundle was made: ask them for a new card and check it"
+                    )
                 items = _store_reports(session, verified, members, partner, now, warnings)
                 _apply_statements(session, partner, verified)
                 links.append(verified.link)
@@ -420,7 +427,11 @@ def _sender_state(
     }
     slot = verified.manifest.audit
     checkpoint = verified.checkpoint
-    keep_new = checkpoint is not None and not any(w.startswith("audit log") for w in warnings)
+    keep_new = (
+        checkpoint is not None
+        and not any(w.startswith("audit log") for w in warnings)
+        and checkpoint.size >= int((stored or {}).get("checkpoint_size", 0))
+    )
     if keep_new and slot is not None and slot.checkpoint is not None and checkpoint is not None:
         state["checkpoint"] = slot.checkpoint.decode("utf-8")
         state["checkpoint_size"] = checkpoint.size

@@ -6,8 +6,10 @@ a path) so tests can pass a fixed clock and a cheap KDF.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -190,19 +192,34 @@ def create_vault(
         raise
 
 
-def unlock_vault(path: Path, passphrase: str, *, clock: Clock = utc_now) -> Session:
-    vault = Vault.open(Path(path))
+@contextlib.contextmanager
+def damaged_file_is_corrupt() -> Iterator[None]:
+    """SQLite's own errors on a damaged or crafted file become one clear user error."""
     try:
-        vault.unlock(passphrase)
-        return Session(vault, clock=clock)
-    except BaseException:
-        vault.close()
-        raise
+        yield
+    except sqlite3.DatabaseError:
+        raise VaultCorrupt("the vault file is damaged: SQLite could not read part of it") from None
+
+
+def unlock_vault(path: Path, passphrase: str, *, clock: Clock = utc_now) -> Session:
+    with damaged_file_is_corrupt():
+        vault = Vault.open(Path(path))
+        try:
+            vault.unlock(passphrase)
+            session = Session(vault, clock=clock)
+            # Read (not decrypt) every record row once, so a damaged page shows now as
+            # one clear error, while one altered record still leaves the rest readable.
+            for _row in vault._conn.execute("SELECT id, version, data FROM objects"):
+                pass
+            return session
+        except BaseException:
+            vault.close()
+            raise
 
 
 def read_locked_info(path: Path) -> LockedInfo:
     """What the vault file shows without its passphrase."""
-    with Vault.open(Path(path)) as vault:
+    with damaged_file_is_corrupt(), Vault.open(Path(path)) as vault:
         return vault.locked_info()
 
 
@@ -210,7 +227,7 @@ def verify_audit(path: Path, against: list[bytes] | None = None) -> AuditResult:
     """The auditor's check: no passphrase. Raises LogTampered listing every problem."""
     from securesubmit.core.audit import verify_vault
 
-    with Vault.open(Path(path)) as vault:
+    with damaged_file_is_corrupt(), Vault.open(Path(path)) as vault:
         return verify_vault(vault, against or [])
 
 

@@ -297,7 +297,7 @@ class Vault:
             if conn.execute("PRAGMA secure_delete").fetchone()[0] != 1:
                 raise VaultCorrupt("SQLite refused secure_delete; refusing to continue")
             vault = cls(path, conn, lock_fd, creating=creating)
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             if conn is not None:
                 conn.close()
             os.close(lock_fd)

@@ -108,12 +108,6 @@ def test_a_consumer_that_accepts_a_mutant_is_reported(
 # --- known weaknesses: each fails today and is listed in the report ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.DatabaseError,
-    reason="audit verify lets sqlite3.DatabaseError escape for a damaged page (CLI exit 70); "
-    "fix: catch sqlite3.DatabaseError around the vault's queries and raise VaultCorrupt",
-)
 def test_a_damaged_sqlite_page_is_reported_as_a_damaged_vault(tmp_path: Path) -> None:
     path = tamper.damaged_page_vault(tmp_path / "damaged.db")
     with pytest.raises(SecureSubmitError):
@@ -123,37 +117,18 @@ def test_a_damaged_sqlite_page_is_reported_as_a_damaged_vault(tmp_path: Path) ->
     assert result.returncode == VaultCorrupt.exit_code and "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.DatabaseError,
-    reason="unlock reads the damaged page and lets sqlite3.DatabaseError escape; "
-    "fix: as above, VaultCorrupt",
-)
 def test_a_damaged_sqlite_page_is_refused_on_unlock_with_a_clear_error(tmp_path: Path) -> None:
     path = tamper.damaged_page_vault(tmp_path / "damaged.db")
     with pytest.raises(SecureSubmitError), unlock_vault(path, PASSPHRASE) as session:
         session.list_reports()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="audit verify assumes SQLite's column types (a crafted or misread row of another "
-    "type raises TypeError, CLI exit 70); fix: check each value's type and report the row",
-)
 def test_a_vault_row_of_the_wrong_type_is_reported_not_a_crash(tmp_path: Path) -> None:
     path = tamper.mistyped_row_vault(tmp_path / "crafted.db")
     with pytest.raises(LogTampered):
         verify_audit(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="audit verify ignores meta.tree_state (and unknown meta rows): a damaged tree "
-    "state passes as intact and the next write fails; fix: compare it with the recomputed "
-    "tree and refuse unknown meta rows",
-)
 def test_a_damaged_tree_state_is_reported_by_audit_verify(tmp_path: Path) -> None:
     path = tamper.lost_tree_state_vault(tmp_path / "lost.db")
     with unlock_vault(path, PASSPHRASE) as session, pytest.raises(SecureSubmitError):
@@ -162,24 +137,12 @@ def test_a_damaged_tree_state_is_reported_by_audit_verify(tmp_path: Path) -> Non
         verify_audit(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.OperationalError,
-    reason="a crafted TEXT value that is not UTF-8 raises sqlite3.OperationalError out of "
-    "audit verify (CLI exit 70); fix: as for damaged pages, VaultCorrupt",
-)
 def test_a_text_value_that_is_not_utf8_is_reported_not_a_crash(tmp_path: Path) -> None:
     path = tamper.non_utf8_text_vault(tmp_path / "crafted.db")
     with pytest.raises(SecureSubmitError):
         verify_audit(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="audit verify checks only the latest stored checkpoint; fix: verify every "
-    "stored checkpoint under the log key and against the prefix of the log it names",
-)
 def test_an_altered_kept_checkpoint_is_reported_by_audit_verify(tmp_path: Path) -> None:
     path = tamper.altered_old_checkpoint_vault(tmp_path / "kept.db")
     conn = sqlite3.connect(path)
@@ -192,13 +155,6 @@ def test_an_altered_kept_checkpoint_is_reported_by_audit_verify(tmp_path: Path) 
         verify_audit(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="Vault._connect catches sqlite3.DatabaseError only; a non-UTF-8 byte in the "
-    "stored schema surfaces as UnicodeDecodeError (CLI exit 70 for every command); fix: "
-    "catch it there too and raise VaultCorrupt",
-)
 def test_a_damaged_schema_is_reported_as_a_damaged_vault(tmp_path: Path) -> None:
     path = tamper.damaged_schema_vault(tmp_path / "schema.db")
     with pytest.raises(VaultCorrupt):
@@ -210,4 +166,4 @@ def test_the_known_weaknesses_are_still_present_or_the_list_is_stale(tmp_path: P
     xfail mark of its test), so that the tamper suite counts the crash as a finding again."""
     for bug in tamper.KNOWN_BUGS:
         assert bug.present(tmp_path / "known"), f"fixed? remove it from KNOWN_BUGS: {bug.test}"
-    shutil.rmtree(tmp_path / "known")
+    shutil.rmtree(tmp_path / "known", ignore_errors=True)
