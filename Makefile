@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint bench clean example-card
+.PHONY: run test install install-test lint bench clean example-card hardening fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,12 @@ clean:
 # Regenerate the TEST-ONLY example partner card in keys/ (its secret key is public).
 example-card: install
 	$(BIN)/python scripts/make_example_card.py
+
+# Long attack, fault and fuzz suites (issue 11), under 30 minutes; prints a summary table.
+hardening: install-test
+	SECURESUBMIT_BIG_ATTACHMENT_MIB=4096 $(BIN)/python -m pytest tests/unit/test_attachments.py -q -k big
+	$(BIN)/python -m tests.security.hardening
+
+# Coverage-guided (atheris if installed, else our mutator) fuzzing of every parser, time-bounded.
+fuzz: install-test
+	$(BIN)/python -m tests.security.fuzz
