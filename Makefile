@@ -37,11 +37,14 @@ clean:
 example-card: install
 	$(BIN)/python scripts/make_example_card.py
 
-# Long attack, fault and fuzz suites (issue 11), under 30 minutes; prints a summary table.
+# Long attack, fault and fuzz suites (issue 11), about 13 minutes here; prints a summary
+# table. atheris is optional: without it the fuzzer falls back to plain mutations.
 hardening: install-test
-	SECURESUBMIT_BIG_ATTACHMENT_MIB=4096 $(BIN)/python -m pytest tests/unit/test_attachments.py -q -k big
-	$(BIN)/python -m tests.security.hardening
+	-$(BIN)/pip install --quiet atheris
+	$(BIN)/python -m tests.security.hardening --out build/hardening
+	SECURESUBMIT_BIG_ATTACHMENT_MIB=4096 $(BIN)/python -m pytest -q tests/unit/test_attachments.py -k big
 
-# Coverage-guided (atheris if installed, else our mutator) fuzzing of every parser, time-bounded.
+# Fuzz every parser for a bounded time (about 18 minutes here).
 fuzz: install-test
-	$(BIN)/python -m tests.security.fuzz
+	-$(BIN)/pip install --quiet atheris
+	$(BIN)/python -m tests.security.fuzz --seconds 1500 --budget-minutes 27 --jobs 2 --out build/fuzz
