@@ -25,10 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from securesubmit.core import audit, bundle, crypto, fs, identity, merkle, note, seal
+from securesubmit.core import audit, bundle, fs, identity, merkle, note, seal
 from securesubmit.core.models import Receipt, now_iso
 from securesubmit.core.partners import Partner
-from securesubmit.core.vault import Vault
+from securesubmit.core.vault import ChunkSink, Vault
 from securesubmit.errors import DecryptionFailed, NotFound, Refused, SecureSubmitError
 
 if TYPE_CHECKING:
@@ -255,37 +255,6 @@ def _sender_state_id(session: Session, partner: Partner) -> bytes:
     return session.vault.fixed_id("sender-state:" + partner.original_fingerprint.hex())
 
 
-class _ChunkSink:
-    """Members or attachments into encrypted chunks of the current transaction."""
-
-    def __init__(self, vault: Vault, rng: crypto.Rng | None) -> None:
-        self._vault = vault
-        self._rng = rng
-        self._writers: dict[int, Any] = {}
-        self.blobs: dict[int, tuple[bytes, int, int]] = {}
-
-    def write(self, index: int, chunk: bytes) -> None:
-        writer = self._writers.get(index)
-        if writer is None:
-            blob = Vault.new_id(self._rng)
-            writer = self._writers[index] = self._vault.chunk_writer(blob)
-            self.blobs[index] = (blob, 0, 0)
-        writer.write(chunk)
-
-    def commit(self) -> None:
-        for index, writer in self._writers.items():
-            blob = self.blobs[index][0]
-            self.blobs[index] = (blob, writer.close(), writer.size)
-
-    def discard(self) -> None:
-        self._writers.clear()
-        self.blobs.clear()
-
-    def blob(self, index: int) -> tuple[bytes, int, int]:
-        """(blob id, chunk count, size); an empty member or attachment has no chunks."""
-        return self.blobs.get(index, (b"", 0, 0))
-
-
 def import_bundle(session: Session, path: Path) -> ImportResult:
     """Verify a bundle and store its reports in the inbox, atomically."""
     vault = session.vault
@@ -319,7 +288,7 @@ def import_bundle(session: Session, path: Path) -> ImportResult:
     with source:
         try:
             with vault.transaction("bundle.imported", details):
-                members = _ChunkSink(vault, session.rng)
+                members = ChunkSink(vault, session.rng)
                 verified = _read(source, me, members, lookup)
                 partner = found["partner"]
                 state_id = _sender_state_id(session, partner)
@@ -386,7 +355,7 @@ class _NothingToDo(Exception):
         self.sequence = sequence
 
 
-def _read(source: BinaryIO, me: Any, sink: _ChunkSink, lookup: Any) -> bundle.VerifiedBundle:
+def _read(source: BinaryIO, me: Any, sink: ChunkSink, lookup: Any) -> bundle.VerifiedBundle:
     """Open with the current encryption key, then with earlier ones (after a rotation,
     bundles sealed to the old key may still arrive)."""
     secrets = [me.encryption_secret, *reversed(me.previous_encryption_secrets)]
@@ -480,7 +449,7 @@ def _check_audit(stored: dict[str, Any] | None, verified: bundle.VerifiedBundle)
 def _store_reports(
     session: Session,
     verified: bundle.VerifiedBundle,
-    members: _ChunkSink,
+    members: ChunkSink,
     partner: Partner,
     now: datetime,
     warnings: list[str],
@@ -494,7 +463,7 @@ def _store_reports(
     items = []
     for index, entry in enumerate(verified.manifest.members):
         blob, chunks, size = members.blob(index)
-        attachments = _ChunkSink(vault, session.rng)
+        attachments = ChunkSink(vault, session.rng)
         raw = io.BufferedReader(vault.chunk_reader(blob, chunks), buffer_size=1024 * 1024)
         sender_fp = verified.manifest.sender.fingerprint
 

@@ -32,7 +32,7 @@ from securesubmit.core.models import (
     validate,
 )
 from securesubmit.core.partners import VERIFY_METHODS, Partner
-from securesubmit.core.vault import DEFAULT_MAX_FAILED, LockedInfo, Vault
+from securesubmit.core.vault import DEFAULT_MAX_FAILED, ChunkSink, LockedInfo, Vault
 from securesubmit.errors import InputError, NotFound, Refused, VaultCorrupt, VaultNotFound
 
 Clock = Callable[[], datetime]
@@ -932,7 +932,7 @@ class Session:
         except OSError as exc:
             raise NotFound(f"cannot read {path}: {exc.strerror}") from None
         with source, self.vault.scratch():
-            sink = _ScratchSink(self.vault, self.rng)
+            sink = ChunkSink(self.vault, self.rng)
             opened = seal.open_sealed(
                 source,
                 identity_secrets=secrets,
@@ -1047,38 +1047,6 @@ class _HashingWriter:
 
     def hexdigest(self) -> str:
         return self._hasher.hexdigest()
-
-
-class _ScratchSink:
-    """An AttachmentSink that keeps attachments in encrypted chunks of a scratch
-    transaction (Vault.scratch): gone at rollback, readable until then."""
-
-    def __init__(self, vault: Vault, rng: crypto.Rng | None) -> None:
-        self._vault = vault
-        self._rng = rng
-        self._writers: dict[int, Any] = {}
-        self._blobs: dict[int, tuple[bytes, int]] = {}
-
-    def write(self, index: int, chunk: bytes) -> None:
-        if index not in self._writers:
-            blob = Vault.new_id(self._rng)
-            self._writers[index] = self._vault.chunk_writer(blob)
-            self._blobs[index] = (blob, 0)
-        self._writers[index].write(chunk)
-
-    def commit(self) -> None:
-        for index, writer in self._writers.items():
-            self._blobs[index] = (self._blobs[index][0], writer.close())
-
-    def discard(self) -> None:
-        self._writers.clear()
-        self._blobs.clear()
-
-    def read(self, index: int) -> Iterator[bytes]:
-        if index not in self._blobs:  # a 0-byte attachment gets no write
-            return iter(())
-        blob, count = self._blobs[index]
-        return self._vault.read_chunks(blob, count)
 
 
 def _parse_iso(text: str) -> datetime:

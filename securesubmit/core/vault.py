@@ -813,3 +813,39 @@ class ChunkWriter:
                 self._buffer.clear()
             self.closed = True
         return self._index
+
+
+class ChunkSink:
+    """Where streamed attachments or bundle members go: one chunk writer per index, all
+    in the caller's transaction (a scratch one when the bytes are not yet verified).
+    Implements the sink protocol of core/seal.py and core/bundle.py."""
+
+    def __init__(self, vault: Vault, rng: crypto.Rng | None) -> None:
+        self._vault = vault
+        self._rng = rng
+        self._writers: dict[int, ChunkWriter] = {}
+        self.blobs: dict[int, tuple[bytes, int, int]] = {}
+
+    def write(self, index: int, chunk: bytes) -> None:
+        writer = self._writers.get(index)
+        if writer is None:
+            blob = Vault.new_id(self._rng)
+            writer = self._writers[index] = self._vault.chunk_writer(blob)
+            self.blobs[index] = (blob, 0, 0)
+        writer.write(chunk)
+
+    def commit(self) -> None:
+        for index, writer in self._writers.items():
+            self.blobs[index] = (self.blobs[index][0], writer.close(), writer.size)
+
+    def discard(self) -> None:
+        self._writers.clear()
+        self.blobs.clear()
+
+    def blob(self, index: int) -> tuple[bytes, int, int]:
+        """(blob id, chunk count, size); an empty item got no write and has no chunks."""
+        return self.blobs.get(index, (b"", 0, 0))
+
+    def read(self, index: int) -> Iterator[bytes]:
+        blob, count, _size = self.blob(index)
+        return self._vault.read_chunks(blob, count) if count else iter(())
