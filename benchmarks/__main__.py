@@ -160,7 +160,6 @@ def machine(runs: int) -> dict[str, Any]:
         "memory_gib": round(memory, 1),
         "python": platform.python_version(),
         "cryptography": version("cryptography"),
-        "pyrage": version("pyrage"),
         "textual": version("textual"),
         "sqlite": sqlite_version,
         "age": age.stdout.strip(),

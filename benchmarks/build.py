@@ -44,13 +44,22 @@ class Pair:
     recipient: str
 
 
-def make_pair(directory: Path) -> Pair:
-    """Two partnered vaults (cheap Argon2id: the KDF is not what these cases measure)."""
+def make_pair(directory: Path, *, post_quantum: bool | None = None) -> Pair:
+    """Two partnered vaults (cheap Argon2id: the KDF is not what these cases measure),
+    hybrid or classical as ``post_quantum`` says (None: create_vault's default). The age
+    CLI 1.1.1 opens only a classical pair's files."""
     directory.mkdir(parents=True, exist_ok=True)
     reporter_path, coordinator_path = directory / "reporter.db", directory / "coordinator.db"
-    reporter = create_vault(reporter_path, PASSPHRASE, name=REPORTER, kdf=crypto.TEST_KDF)
+    reporter = create_vault(
+        reporter_path, PASSPHRASE, name=REPORTER, kdf=crypto.TEST_KDF, post_quantum=post_quantum
+    )
     coordinator = create_vault(
-        coordinator_path, PASSPHRASE, name=COORDINATOR, role="coordinator", kdf=crypto.TEST_KDF
+        coordinator_path,
+        PASSPHRASE,
+        name=COORDINATOR,
+        role="coordinator",
+        kdf=crypto.TEST_KDF,
+        post_quantum=post_quantum,
     )
     try:
         reporter.add_partner(coordinator.own_card(), verified=VERIFIED_CONFIRMED)
@@ -174,6 +183,8 @@ def seal_many(session: Session, count: int, *, clock: datetime | None = None) ->
                 report_id=report.id,
                 created=now,
                 sealed=now,
+                sender_mldsa_seed=me.mldsa_seed,
+                sender_pq_public=me.hybrid_public,
             )
             chunks = writer.close()
             receipt = Receipt(
@@ -191,6 +202,8 @@ def seal_many(session: Session, count: int, *, clock: datetime | None = None) ->
                 file_sha256=writer.hexdigest(),
                 file_size=writer.size,
                 chunks=chunks,
+                encryption=result.encryption,
+                signature=result.signature_protection,
             )
             vault.put(sealed_id, receipt.to_record())
     vault.checkpoint()

@@ -11,6 +11,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class Sizes:
     inbox: int
     """Reports in the inbox."""
     drafts: int
+    hybrid: int
+    """Small reports per bundle in the hybrid-versus-classical comparison."""
 
     @property
     def big_text(self) -> str:
@@ -40,8 +43,10 @@ class Sizes:
         return f"{self.big >> 20} MiB"
 
 
-FULL = Sizes(big=1 << 30, many=10_000, events=1_000_000, inbox=100_000, drafts=500)
-QUICK = Sizes(big=8 << 20, many=200, events=20_000, inbox=2_000, drafts=100)
+FULL = Sizes(
+    big=1 << 30, many=10_000, events=1_000_000, inbox=100_000, drafts=500, hybrid=1_000
+)
+QUICK = Sizes(big=8 << 20, many=200, events=20_000, inbox=2_000, drafts=100, hybrid=20)
 
 
 @dataclass
@@ -71,7 +76,8 @@ class Context:
     @property
     def pair(self) -> build.Pair:
         if self._pair is None:
-            self._pair = build.make_pair(self.directory("pair"))
+            # Classical: the age CLI cases (age 1.1.1) open its bundles' outer layer.
+            self._pair = build.make_pair(self.directory("pair"), post_quantum=False)
         return self._pair
 
     @property
@@ -262,6 +268,100 @@ def bench_many_reports(ctx: Context) -> list[Case]:
     return [exported, imported, one]
 
 
+# --- 3b. what the post-quantum (hybrid) protection costs (issue 12) --------------------
+
+
+def bench_hybrid(ctx: Context) -> list[Case]:
+    """Hybrid (ML-KEM-768 + X25519, ML-DSA-65 + Ed25519) against classical (X25519,
+    Ed25519) in the same run: one report sealed through the service, and a bundle of
+    ``sizes.hybrid`` reports exported and imported. Sizes are exact; a bundle of 10,000
+    is the per-report size times 10,000 plus the fixed part (bundles are linear in it)."""
+    n = ctx.sizes.hybrid
+    work = ctx.directory("hybrid")
+    pairs = {
+        "classical": ctx.pair,
+        "hybrid": build.make_pair(work / "pair-pq", post_quantum=True),
+    }
+    templates = {
+        kind: build.reporter_with_sealed_reports(pair, n, work / f"{kind}.db")
+        for kind, pair in pairs.items()
+    }
+    empty = {
+        kind: build.reporter_with_sealed_reports(pair, 1, work / f"{kind}-1.db")
+        for kind, pair in pairs.items()
+    }
+
+    def exported(kind: str, template: Path, name: str) -> Path:
+        out = work / f"{kind}-{name}.ssb"
+        if not out.exists():
+            probe("export", str(template), str(work), str(out))
+        return out
+
+    one_bundle = {kind: exported(kind, empty[kind], "1") for kind in pairs}
+    bundles = {kind: exported(kind, templates[kind], "n") for kind in pairs}
+    per_report = {
+        kind: (bundles[kind].stat().st_size - one_bundle[kind].stat().st_size) / (n - 1)
+        for kind in pairs
+    }
+    fixed = {
+        kind: one_bundle[kind].stat().st_size - per_report[kind] for kind in pairs
+    }
+
+    def compare(name: str, make: Callable[[str], Callable[[], dict[str, float]]]) -> Case:
+        refs, runs = alternate(ctx.runs, make("classical"), make("hybrid"))
+        case = Case(f"hybrid vs classical: {name}", "context only", runs, refs, "classical")
+        case.ratio = case.median() / case.median(ref=True)
+        case.ratio_text = f"{case.ratio:.1f}x classical's time"
+        return case
+
+    seal_one = compare(
+        "seal 1 report (service)",
+        lambda kind: lambda: probe("seal-one", str(pairs[kind].reporter), str(work)),
+    )
+    seal_one.note = (
+        f"{seal_one.ratio_text}: {seal_one.median() * 1e3:.1f} vs "
+        f"{seal_one.median(ref=True) * 1e3:.1f} ms; a sealed report of ~2 KB in a bundle "
+        f"takes {per_report['hybrid'] / 1e3:.1f} KB hybrid, "
+        f"{per_report['classical'] / 1e3:.1f} KB classical"
+    )
+
+    counter = iter(range(1 << 30))
+
+    def export_probe(kind: str) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            out = work / f"{kind}-x{next(counter)}.ssb"
+            figures = probe("export", str(templates[kind]), str(work), str(out))
+            out.unlink()
+            return figures
+
+        return run
+
+    export = compare(f"export {n:,} reports", export_probe)
+    imported = compare(
+        f"import {n:,} reports",
+        lambda kind: lambda: probe(
+            "import", str(pairs[kind].reporter.parent), str(bundles[kind]), str(work)
+        ),
+    )
+    for case in (export, imported):
+        case.note = (
+            f"{case.ratio_text}: {n / case.median():,.0f} vs "
+            f"{n / case.median(ref=True):,.0f} reports/s; peak RSS {case.peak_rss():.0f} MiB"
+        )
+    tenk = {kind: fixed[kind] + per_report[kind] * 10_000 for kind in pairs}
+    imported.note += (
+        f"; bundle of {n:,}: {bundles['hybrid'].stat().st_size / 1e6:.1f} MB hybrid, "
+        f"{bundles['classical'].stat().st_size / 1e6:.1f} MB classical; of 10,000: "
+        f"{tenk['hybrid'] / 1e6:.0f} MB vs {tenk['classical'] / 1e6:.0f} MB; "
+        f"fixed part {fixed['hybrid'] / 1e3:.1f} vs {fixed['classical'] / 1e3:.1f} KB"
+    )
+    for path in [*templates.values(), *empty.values()]:
+        build.remove_vault(path)
+    for path in [*bundles.values(), *one_bundle.values()]:
+        path.unlink()
+    return [seal_one, export, imported]
+
+
 # --- 4. the inbox -----------------------------------------------------------------------
 
 INBOX_RUNS = 1
@@ -406,6 +506,7 @@ BENCHES = (
     ("seal a large attachment", ">= 1.0x age, <= 64 MiB", bench_seal),
     ("import a large bundle", ">= 1.0x age, <= 64 MiB", bench_import_large),
     ("export and import many reports", "<= 5 s each", bench_many_reports),
+    ("hybrid vs classical", "context only", bench_hybrid),
     ("inbox", "<= 0.1 s; <= 0.5 s", bench_inbox),
     ("audit verify", "<= 5 s", bench_audit),
     ("start-up", "<= 0.2 s; <= 0.8 s", bench_startup),

@@ -182,6 +182,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         role=args.role,
         kdf=kdf,
         max_failed=args.max_failed_unlocks,
+        post_quantum=True if args.post_quantum else False if args.classical else None,
     )
     with session:
         info = session.info()
@@ -593,7 +594,24 @@ def cmd_report_seal(args: argparse.Namespace) -> int:
         print(receipt.id)
         names = ", ".join(r["name"] for r in receipt.recipients)
         print(f"Sealed {receipt.title!r} to {names}. The draft was destroyed.", file=sys.stderr)
+        print(f"Protection: {_protection(receipt.encryption, receipt.signature)}.", file=sys.stderr)
     return EXIT_OK
+
+
+_ENCRYPTION_SHOWN = {
+    "hybrid": "hybrid (ML-KEM-768 + X25519)",
+    "classical": "classical only (X25519)",
+}
+_SIGNATURE_SHOWN = {
+    "hybrid": "hybrid (ML-DSA-65 + Ed25519)",
+    "classical": "classical only (Ed25519)",
+}
+
+
+def _protection(encryption: str | None, signature: str) -> str:
+    """How a sealed report or bundle is protected, in the words every output uses."""
+    shown = _ENCRYPTION_SHOWN.get(encryption or "", "not checked (decrypted elsewhere)")
+    return f"encryption {shown}, signature {_SIGNATURE_SHOWN.get(signature, signature)}"
 
 
 def _receipt_json(receipt: Any) -> dict[str, Any]:
@@ -613,10 +631,13 @@ def cmd_sealed_list(args: argparse.Namespace) -> int:
     if not receipts:
         print("No sealed reports yet.", file=sys.stderr)
         return EXIT_OK
-    print(f"{'ID':8}  {'STATUS':8}  {'SEALED':20}  {'TO':24}  TITLE")
+    print(f"{'ID':8}  {'STATUS':8}  {'SEALED':20}  {'TO':24}  {'ENCRYPTION':10}  TITLE")
     for r in receipts:
         names = ", ".join(x["name"] for x in r.recipients)
-        print(f"{r.id[:8]}  {r.status:8}  {r.sealed:20}  {names[:24]:24}  {r.title}")
+        print(
+            f"{r.id[:8]}  {r.status:8}  {r.sealed:20}  {names[:24]:24}  {r.encryption:10}  "
+            f"{r.title}"
+        )
     return EXIT_OK
 
 
@@ -633,6 +654,7 @@ def cmd_sealed_show(args: argparse.Namespace) -> int:
     for r in receipt.recipients:
         print(f"to:            {r['name']}")
     print(f"readable here: {'yes' if receipt.keep_readable else 'no'}")
+    print(f"protection:    {_protection(receipt.encryption, receipt.signature)}")
     print(f"sealed file:   {_size(receipt.file_size)}, SHA-256 {receipt.file_sha256}")
     for a in receipt.attachments:
         print(f"attachment:    {a['name']} ({_size(a['size'])})")
@@ -667,6 +689,8 @@ def cmd_sealed_open(args: argparse.Namespace) -> int:
                 "report_id": opened.report_id,
                 "created": opened.created.isoformat(),
                 "sealed": opened.sealed.isoformat(),
+                "encryption": opened.encryption,
+                "signature": opened.signature_protection,
                 "report": opened.report,
                 "attachments": [
                     {
@@ -683,6 +707,7 @@ def cmd_sealed_open(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"verified: signed by {sender} ({format_fingerprint(opened.sender_fingerprint)})")
     print(f"sealed:   {opened.sealed:%Y-%m-%d %H:%M} UTC, report {opened.report_id}")
+    print(f"protected: {_protection(opened.encryption, opened.signature_protection)}")
     print(f"title:    {opened.report.get('title', '')}")
     print()
     print(opened.report.get("description", "") or "(no description)")
@@ -710,6 +735,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 "bundle_id": result.bundle_id,
                 "bundle_sha256": result.bundle_hash.hex(),
                 "reports": result.reports,
+                "encryption": result.encryption,
+                "signature": result.signature,
             }
         )
     else:
@@ -718,6 +745,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{len(result.reports)} report(s) to {result.path}.",
             file=sys.stderr,
         )
+        print(f"Protection: {_protection(result.encryption, result.signature)}.", file=sys.stderr)
         print("Only that partner can open it. Carry it by any channel.", file=sys.stderr)
     return EXIT_OK
 
@@ -742,6 +770,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                     "message": r.message,
                     "imported": r.imported,
                     "warnings": r.warnings,
+                    "encryption": r.encryption,
+                    "signature": r.signature,
                 }
                 for r in results
             ]
@@ -752,6 +782,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"{r.path.name}: from {r.sender} ({format_fingerprint(r.sender_fingerprint)}), "
             f"verified, bundle {r.sequence}: {len(r.imported)} new report(s)"
         )
+        print(f"  protection: {_protection(r.encryption, r.signature)}")
         if r.decision == "duplicate":
             print(f"  {r.message}")
         for warning in r.warnings:
@@ -884,7 +915,8 @@ def cmd_inbox_show(args: argparse.Namespace) -> int:
     print(f"title:       {report.get('title', '')}")
     sender = format_fingerprint(bytes.fromhex(item.sender_fingerprint))
     print(f"from:        {item.sender_name} ({sender})")
-    print("signature:   verified")
+    print(f"signature:   verified, {_SIGNATURE_SHOWN.get(item.signature, item.signature)}")
+    print(f"encryption:  {_ENCRYPTION_SHOWN.get(item.encryption, item.encryption)}")
     print(f"bundle:      {item.bundle_id} (sequence {item.sequence})")
     print(f"sealed:      {item.sealed}")
     print(f"status:      {item.status}")
@@ -936,6 +968,8 @@ def _card_lines(card: Any) -> list[str]:
         f"organisation:  {card.organisation or '-'}",
         f"role:          {card.role}",
         f"valid:         {card.created:%Y-%m-%d} to {card.expires:%Y-%m-%d}",
+        f"protection:    {card.protection}"
+        + (", requires hybrid sealing" if card.require_hybrid else ""),
         f"fingerprint:   {format_fingerprint(card.fingerprint)}",
     ]
 
@@ -950,6 +984,11 @@ def _card_json(card: Any) -> dict[str, Any]:
         "created": card.created.isoformat(),
         "expires": card.expires.isoformat(),
         "age_recipient": card.age_recipient,
+        "pq_age_recipient": card.pq_recipient,
+        "version": card.version,
+        "hybrid": card.is_hybrid,
+        "require_hybrid": card.require_hybrid,
+        "protection": card.protection,
         "fingerprint": format_fingerprint(card.fingerprint),
     }
 
@@ -985,6 +1024,10 @@ def _partner_json(partner: Any, now: Any) -> dict[str, Any]:
         "role": str(partner.card.role),
         "fingerprint": partner.display_fingerprint,
         "age_recipient": partner.keys.age_recipient,
+        "pq_age_recipient": partner.keys.pq_recipient,
+        "hybrid": partner.is_hybrid,
+        "require_hybrid": partner.requires_hybrid,
+        "protection": partner.protection,
         "status": partner.status(now),
         "verified": partner.verified,
         "added": partner.added,
@@ -1004,13 +1047,22 @@ def cmd_identity_show(args: argparse.Namespace) -> int:
             "organisation": me.organisation,
             "role": me.role,
             "fingerprint": format_fingerprint(me.fingerprint),
+            "protection": me.keys.protection,
             "age_recipient": me.age_recipient,
             "rotations": len(me.statements),
         }
     if args.json:
         _print_json(data)
     else:
-        for key in ("name", "organisation", "role", "fingerprint", "age_recipient", "rotations"):
+        for key in (
+            "name",
+            "organisation",
+            "role",
+            "fingerprint",
+            "protection",
+            "age_recipient",
+            "rotations",
+        ):
             value = data[key]
             print(f"{key.replace('_', ' ') + ':':15}{'-' if value in ('', None) else value}")
     return EXIT_OK
@@ -1041,6 +1093,28 @@ def cmd_identity_rotate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_identity_upgrade(args: argparse.Namespace) -> int:
+    from securesubmit.core import fs
+
+    with _session(args) as session:
+        if Path(args.out).exists():
+            raise Refused(f"{args.out} already exists; refusing to overwrite it")
+        statement = session.upgrade_identity()
+        fs.write_file_atomic(Path(args.out), statement.to_text())
+        card = session.own_card()
+    print(
+        f"Post-quantum keys added ({card.protection}). "
+        f"Your fingerprint is now {card.keys.display()}.",
+        file=sys.stderr,
+    )
+    print(
+        f"Give {args.out} to your partners (it is also sent with your next bundles), "
+        "and a new card: securesubmit card export",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def cmd_identity_revoke(args: argparse.Namespace) -> int:
     from securesubmit.core import fs
 
@@ -1060,7 +1134,7 @@ def cmd_card_export(args: argparse.Namespace) -> int:
     from securesubmit.core import fs
 
     with _session(args) as session:
-        card = session.own_card(args.valid_days)
+        card = session.own_card(args.valid_days, require_hybrid=args.require_hybrid)
     if args.out:
         fs.write_file_atomic(Path(args.out), card.to_text())
         print(f"Wrote your card to {args.out}", file=sys.stderr)
@@ -1141,9 +1215,12 @@ def cmd_partners_list(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
-    print(f"{'NAME':30}  {'STATUS':9}  FINGERPRINT")
+    print(f"{'NAME':30}  {'STATUS':9}  {'FINGERPRINT':39}  PROTECTION")
     for p in partners:
-        print(f"{p.name[:30]:30}  {p.status(now):9}  {p.display_fingerprint}")
+        print(
+            f"{p.name[:30]:30}  {p.status(now):9}  {p.display_fingerprint}  {p.protection}"
+            + (", requires hybrid" if p.requires_hybrid else "")
+        )
     return EXIT_OK
 
 
@@ -1160,9 +1237,12 @@ def cmd_partners_show(args: argparse.Namespace) -> int:
         print(
             f"current keys:  {partner.display_fingerprint} (after {partner.rotations} rotation(s))"
         )
+        print(f"protection:    {partner.protection} (current keys)")
     print(f"status:        {data['status']}")
     print(f"checked by:    {data['verified']}")
     print(f"age recipient: {data['age_recipient']}")
+    if partner.keys.pq_recipient:
+        print(f"pq recipient:  {partner.keys.pq_recipient[:24]}… (age1pq, ML-KEM-768 + X25519)")
     return EXIT_OK
 
 
@@ -1413,7 +1493,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="vault file (also accepted after the command)",
     )
-    parser.add_argument("--lang", help="language of the app: en or ru")
+    parser.add_argument("--lang", help="language of the app: en, ru or kk (partial)")
     parser.set_defaults(handler=cmd_app)
     nouns = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -1447,6 +1527,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="your name or pseudonym, as partners will see it")
     p.add_argument("--organisation", help="your organisation (optional)")
     p.add_argument("--role", choices=("reporter", "coordinator"), default="reporter")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--post-quantum",
+        action="store_true",
+        help="hybrid keys (ML-KEM-768 + X25519, ML-DSA-65 + Ed25519); the default",
+    )
+    keys.add_argument(
+        "--classical",
+        action="store_true",
+        help="classical keys only (X25519, Ed25519), for partners whose software cannot "
+        "read hybrid cards yet; upgrade later with: identity upgrade",
+    )
     p.add_argument(
         "--max-failed-unlocks",
         type=int,
@@ -1826,6 +1918,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE")
     p = leaf(
         ident_verbs,
+        "upgrade",
+        cmd_identity_upgrade,
+        "add post-quantum keys (ML-KEM-768, ML-DSA-65): new keys and a signed statement",
+        "securesubmit identity upgrade --out upgrade.txt",
+    )
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = leaf(
+        ident_verbs,
         "revoke",
         cmd_identity_revoke,
         "prepare a revocation of your current keys, to keep offline",
@@ -1847,6 +1947,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="FILE", help="file to write (default: print it)")
     p.add_argument("--valid-days", type=int, default=730, metavar="N")
+    p.add_argument(
+        "--require-hybrid",
+        action="store_true",
+        help="ask partners to seal to you only with your post-quantum (age1pq) recipient",
+    )
     p = leaf(
         card_verbs,
         "show",
@@ -1878,7 +1983,7 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         cmd_partners_add,
         "add a partner from their identity card",
-        "securesubmit partners add org.card --fingerprint 'OMHE 7AH3 XSUS 7AWG …'",
+        "securesubmit partners add org.card --fingerprint '3AYH 5HFZ KS4Z 2MET …'",
         json_output=True,
     )
     p.add_argument("card", help="the card file")
@@ -1898,7 +2003,7 @@ def build_parser() -> argparse.ArgumentParser:
         "remove",
         cmd_partners_remove,
         "remove a partner",
-        "securesubmit partners remove OMHE --yes",
+        "securesubmit partners remove 3AYH --yes",
     )
     p.add_argument("partner", help="name or the start of the fingerprint")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -1,12 +1,13 @@
-"""Strict check of an age v1 header before pyrage ever sees an untrusted file.
+"""Strict check of an age v1 header before core/agev1.py reads an untrusted file.
 
-pyrage 1.4.0 accepts some malformed headers (a stanza without its final body line),
-reports some failures as bare ``OSError``, and would run an ``scrypt`` stanza with
-any work factor (2^23 costs about 8.4 GB of memory). Every age file that comes from
-outside therefore passes :func:`check_header` (or :func:`checked_reader`) first.
+It was first written in front of pyrage: pyrage 1.4.0 accepts some malformed headers
+(a stanza without its final body line), reports some failures as bare ``OSError``,
+and would run an ``scrypt`` stanza with any work factor (2^23 costs about 8.4 GB of
+memory). Every age file that comes from outside therefore passes
+:func:`check_header` (or :func:`checked_reader`) first.
 
 This module is a pure parser: no ``cryptography``, no ``pyrage``. It cannot check the
-header MAC (that needs the file key); pyrage does that afterwards. What it accepts and
+header MAC (that needs the file key); core/agev1.py does that afterwards. What it accepts and
 refuses, and why, is in docs/spec/age-header-check.md. In short, the header must follow
 the ABNF of the age v1 specification (https://c2sp.org/age) to the letter:
 
@@ -24,7 +25,7 @@ and on top of the specification, our policy:
 * ``scrypt`` stanzas are refused: SecureSubmit never writes passphrase-encrypted files;
 * ``mlkem768x25519`` stanzas are checked against their specified sizes (a 1120-byte
   encapsulated key whose X25519 part is not a small-order point, a 32-byte body) and
-  otherwise ignored, as pyrage 1.4.0 cannot open them;
+  left to core/agev1.py (pyrage 1.4.0 could not open them);
 * any other stanza type (plugins, rage's "grease" stanzas) is ignored if it is within
   the size bounds below;
 * at most :data:`MAX_STANZAS` stanzas, a header of at most :data:`MAX_HEADER_BYTES`,
@@ -116,7 +117,7 @@ class Stanza:
 
 @dataclass(frozen=True)
 class AgeHeader:
-    """A header that passed the check. Its MAC is not verified yet (pyrage does that)."""
+    """A header that passed the check. Its MAC is not verified yet (core/agev1.py does that)."""
 
     stanzas: tuple[Stanza, ...]
     length: int

@@ -8,9 +8,12 @@ the specification leaves room, and the test results are in docs/spec/age-impleme
 In short:
 
 * Recipients: ``X25519`` (``age1…`` / ``AGE-SECRET-KEY-1…``) and ``mlkem768x25519``
-  (``age1pq1…`` / ``AGE-SECRET-KEY-PQ-1…``). A file is encrypted to recipients of one kind
-  only: mixing post-quantum and classical recipients is refused, as age does, because the
-  classical stanza would make the file breakable by a quantum computer.
+  (``age1pq1…`` / ``AGE-SECRET-KEY-PQ-1…``), as objects or as their strings. By default
+  a file is encrypted to recipients of one kind only: mixing post-quantum and classical
+  recipients is refused, as age does, because the classical stanza makes the whole file
+  breakable by a quantum computer. A caller that needs one file for both kinds (a
+  partner who has no post-quantum key yet) says so with ``allow_mixed=True``; such a
+  file is only as strong as X25519, and ``is_post_quantum`` reports it as classical.
 * No grease stanza is written. A file holds exactly one stanza per recipient, in order.
 * Decryption parses the header with core/agehdr.py (the same strict check as everywhere,
   here accepting ``X25519`` and ``mlkem768x25519`` stanzas; ``scrypt`` and armor are
@@ -18,16 +21,23 @@ In short:
   payload, chunk by chunk: each 64 KiB chunk is written to the destination as soon as it
   has authenticated. A payload failure raises DecryptionFailed after the chunks before the
   failing one were released (never a byte of an unauthenticated chunk), so the caller
-  MUST discard the destination on any exception — the same contract as pyrage.
-* Errors: FormatError for a header that agehdr refuses (pyrage's path raises the same),
-  DecryptionFailed for no matching identity, a wrong header MAC or a bad payload; an
-  exception of ``source`` or ``destination`` themselves propagates unchanged.
+  MUST discard the destination on any exception.
+* Errors: FormatError for a header that agehdr refuses, DecryptionFailed for no matching
+  identity, a wrong header MAC or a bad payload; an exception of ``source`` or
+  ``destination`` themselves propagates unchanged.
+* Output comes in large pieces: one ``write`` per 64 KiB payload chunk (65,552 bytes when
+  encrypting, 65,536 when decrypting) and one for the header, so a buffering destination
+  such as the vault's ChunkWriter copies each byte once.
+
+This is SecureSubmit's only age implementation: core/seal.py and core/bundle.py encrypt
+with :func:`encrypt_stream` and open files from outside with :func:`decrypt_untrusted`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, ClassVar, cast
@@ -61,6 +71,7 @@ _SECRET_SIZE = 32
 _BODY_COLUMNS = 64
 _MAC_LINE_TAIL = 1 + 43 + 1  # " " + base64 of the 32-byte MAC + LF, after "---"
 _MAX_KEY_STRING = 2048  # an age1pq recipient is 1,959 characters
+_ABSTRACT_READINTO = io.RawIOBase.readinto
 _LAST = b"\x01"
 _NOT_LAST = b"\x00"
 
@@ -129,11 +140,14 @@ class HybridIdentity:
 
     seed: bytes
     public: bytes = field(init=False, compare=False)
+    key: object = field(init=False, compare=False)
+    """The expanded private key, built once: files are opened without expanding again."""
 
     def __post_init__(self) -> None:
         if len(self.seed) != _SECRET_SIZE:
             raise ValueError("an MLKEM768-X25519 identity is 32 bytes")
         object.__setattr__(self, "public", crypto.hybrid_public_key(self.seed))
+        object.__setattr__(self, "key", crypto.hybrid_private_key(self.seed))
 
     def __repr__(self) -> str:
         return f"HybridIdentity(recipient={str(self.recipient())[:20]}…)"
@@ -168,6 +182,30 @@ def parse_recipient(text: str) -> Recipient:
     if hrp == HYBRID_RECIPIENT_HRP and len(data) == crypto.AGE_HYBRID_PUBLIC_KEY_SIZE:
         return HybridRecipient(data)
     raise FormatError("not an age recipient (age1… or age1pq1…)")
+
+
+def as_recipient(recipient: Recipient | str) -> Recipient:
+    """A Recipient object, or one parsed from its ``age1…`` / ``age1pq1…`` string."""
+    if isinstance(recipient, str):
+        return parse_recipient(recipient)
+    if not isinstance(recipient, X25519Recipient | HybridRecipient):
+        raise TypeError("an age recipient is an X25519Recipient, a HybridRecipient or a string")
+    return recipient
+
+
+def as_identity(identity: Identity | str | bytes) -> Identity:
+    """An Identity object; one parsed from its ``AGE-SECRET-KEY-1…`` /
+    ``AGE-SECRET-KEY-PQ-1…`` string; or, for ``bytes``, the X25519 identity of that
+    32-byte secret (the form in which vaults hold their X25519 keys)."""
+    if isinstance(identity, str):
+        return parse_identity(identity)
+    if isinstance(identity, bytes):
+        return X25519Identity(identity)
+    if not isinstance(identity, X25519Identity | HybridIdentity):
+        raise TypeError(
+            "an age identity is an X25519Identity, a HybridIdentity, a string or 32 bytes"
+        )
+    return identity
 
 
 def parse_identity(text: str) -> Identity:
@@ -271,7 +309,7 @@ def _unwrap_hybrid(stanza: agehdr.Stanza, identity: HybridIdentity) -> bytes | N
             "the age header is malformed: an mlkem768x25519 stanza has the wrong sizes"
         )
     try:
-        return crypto.hpke_hybrid_open(identity.seed, enc, stanza.body, _HYBRID_INFO)
+        return crypto.hpke_hybrid_open(identity.key, enc, stanza.body, _HYBRID_INFO)
     except DecryptionFailed:
         return None
 
@@ -301,9 +339,11 @@ def unwrap_file_key(
 
 
 def _read_some(stream: BinaryIO | _Continued, view: memoryview) -> int:
-    """One read into ``view``: the count, 0 at the end of the stream."""
+    """One read into ``view``: the count, 0 at the end of the stream. Uses ``readinto``
+    when the stream implements it (an ``io.RawIOBase`` that defines only ``read`` inherits
+    a ``readinto`` that raises NotImplementedError: ``read`` is used for it)."""
     readinto = getattr(stream, "readinto", None)
-    if readinto is not None:
+    if readinto is not None and getattr(type(stream), "readinto", None) is not _ABSTRACT_READINTO:
         n: int | None = readinto(view)
     else:
         chunk = cast(BinaryIO, stream).read(len(view))  # _Continued has readinto
@@ -436,19 +476,27 @@ def _open_chunk(
 
 
 def encrypt_stream(
-    source: BinaryIO, destination: BinaryIO, recipients: Iterable[Recipient]
+    source: BinaryIO,
+    destination: BinaryIO,
+    recipients: Iterable[Recipient | str],
+    *,
+    allow_mixed: bool = False,
 ) -> None:
     """Encrypt ``source`` to ``recipients`` as a binary age v1 file on ``destination``.
 
-    Refuses (Refused) recipients of both kinds in one file, as age does: a classical
-    stanza beside a post-quantum one would let a quantum computer open the file. Also
-    refuses more recipients than a header we would read back may hold
-    (agehdr.MAX_STANZAS stanzas, agehdr.MAX_HEADER_BYTES bytes: 42 post-quantum or
-    64 classical recipients). Exceptions of ``source`` and ``destination`` propagate."""
-    chosen = list(recipients)
+    ``recipients`` are X25519Recipient / HybridRecipient objects or their ``age1…`` /
+    ``age1pq1…`` strings, one stanza each, in order. Recipients of both kinds in one
+    file are refused (Refused), as age does: a classical stanza beside a post-quantum one
+    lets a quantum computer open the file, so the post-quantum one protects nothing.
+    ``allow_mixed=True`` writes such a file anyway (valid age, which age ≥ 1.3 and we
+    open); choose it knowingly. Also refuses more recipients than a header we would read
+    back may hold (agehdr.MAX_STANZAS stanzas, agehdr.MAX_HEADER_BYTES bytes: 42
+    post-quantum or 64 classical recipients). Exceptions of ``source`` and
+    ``destination`` propagate unchanged; the partial output must then be discarded."""
+    chosen = [as_recipient(r) for r in recipients]
     if not chosen:
         raise ValueError("at least one recipient is required")
-    if len({r.post_quantum for r in chosen}) > 1:
+    if not allow_mixed and len({r.post_quantum for r in chosen}) > 1:
         raise Refused(
             "post-quantum and classical recipients cannot be mixed in one file: the "
             "classical one would leave the file open to a quantum computer"
@@ -474,9 +522,12 @@ def encrypt_stream(
 
 
 def decrypt_untrusted(
-    source: BinaryIO, destination: BinaryIO, identities: Sequence[Identity]
+    source: BinaryIO, destination: BinaryIO, identities: Sequence[Identity | str | bytes]
 ) -> agehdr.AgeHeader:
     """Open an age file from outside into ``destination``; returns its checked header.
+
+    ``identities`` are X25519Identity / HybridIdentity objects, their strings, or 32-byte
+    X25519 secrets (see :func:`as_identity`), tried in order.
 
     The header passes agehdr's strict check first (FormatError: armor, scrypt, anything
     malformed, weak shares, no X25519 or mlkem768x25519 stanza); at most
@@ -485,7 +536,8 @@ def decrypt_untrusted(
     (DecryptionFailed if no identity matches), the header MAC verified (DecryptionFailed),
     and only then is the payload decrypted, streaming. ``destination`` MUST be discarded
     if this raises: the chunks before a failing one have already been written to it."""
-    if not identities:
+    keys = [as_identity(i) for i in identities]
+    if not keys:
         raise ValueError("at least one identity is required")
     # What agehdr.checked_reader does, without its replay buffer on the payload path: read
     # the check's prefix once, check it, and parse only those bytes; the payload then
@@ -501,7 +553,7 @@ def decrypt_untrusted(
     payload_at = header.length + PAYLOAD_NONCE_SIZE
     nonce = checked[header.length : payload_at]  # agehdr checked that it is all there
 
-    file_key = unwrap_file_key(header.stanzas, identities)
+    file_key = unwrap_file_key(header.stanzas, keys)
     if file_key is None:
         raise DecryptionFailed("the age file is not encrypted to any of these keys")
     if not crypto.constant_time_equal(header_mac(file_key, covered), header.mac):

@@ -7,10 +7,11 @@ against checkpoints kept elsewhere.
 
 from __future__ import annotations
 
+import gc
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from securesubmit.core import crypto, merkle, note
 from securesubmit.errors import FormatError, SecureSubmitError, VerificationError
@@ -33,13 +34,19 @@ def log_name(log_public_key: bytes) -> str:
 
 
 def encode_leaf(seq: int, data_hash: bytes, writes: Sequence[Write]) -> bytes:
-    parts = [LEAF_MAGIC, struct.pack(">Q", seq), data_hash, struct.pack(">I", len(writes))]
+    # Appended into one buffer: a list of four small parts per write held ~10 MiB for the
+    # 20,000 writes of a 10,000-report import, where the leaf itself is 1.2 MB.
+    out = bytearray(LEAF_MAGIC)
+    out += struct.pack(">Q", seq)
+    out += data_hash
+    out += struct.pack(">I", len(writes))
     for write in writes:
-        parts.append(bytes([TABLE_CODES[write.table], len(write.row)]))
-        parts.append(write.row)
-        parts.append(struct.pack(">Q", write.version))
-        parts.append(write.data_hash)
-    return b"".join(parts)
+        out.append(TABLE_CODES[write.table])
+        out.append(len(write.row))
+        out += write.row
+        out += write.version.to_bytes(8, "big")
+        out += write.data_hash
+    return bytes(out)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,93 @@ def _leaf_writes(leaf: bytes, head: int, fixed: int) -> list[tuple[bytes, bytes]
     if pos != size:
         raise FormatError("an audit event is malformed")
     return out
+
+
+_EVENT_BATCH = 4096
+"""Events the auditor reads and checks at a time (about 1.5 MB of rows)."""
+_TABLE_CODE_BYTES = bytes(sorted(TABLE_NAMES))
+_DELETED_STATE = _VERSION_ZERO + DELETED
+"""Version and hash of a write that deletes its row."""
+
+
+def _batch_writes(leaves: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """The writes of these leaves in order, as _leaf_writes gives them one leaf after the
+    other, split into their keys and their states; FormatError if any leaf is malformed.
+
+    When every leaf has exactly one write (the usual case), the rules of _leaf_writes are
+    checked for the whole batch at once: magic, write count 1, a table's code, a row
+    length that is not 0 and matches the leaf's size, and a version and hash that name
+    a deletion together or not at all.
+    """
+    head = len(LEAF_MAGIC)
+    fixed = head + 44
+    count = len(leaves)
+    # Write count (4 bytes), table code and row length of each leaf. A slice is at most
+    # as long as its field, so a joined string of exactly count x 6 bytes means that
+    # every leaf has these fields; equally for the magic.
+    kinds = b"".join([leaf[fixed - 4 : fixed + 2] for leaf in leaves])
+    if (
+        len(kinds) != 6 * count
+        or kinds[0::6] + kinds[1::6] + kinds[2::6] != bytes(3 * count)
+        or kinds[3::6] != b"\x01" * count
+        or b"".join([leaf[:head] for leaf in leaves]) != LEAF_MAGIC * count
+    ):
+        writes = [write for leaf in leaves for write in _leaf_writes(leaf, head, fixed)]
+        return [key for key, _ in writes], [state for _, state in writes]
+    codes, row_lengths = kinds[4::6], kinds[5::6]
+    if (
+        codes.translate(None, _TABLE_CODE_BYTES)  # what is left is no table's code
+        or 0 in row_lengths
+        or list(map(len, leaves)) != [fixed + 2 + length + 40 for length in row_lengths]
+        or [leaf[-40:-32] == _VERSION_ZERO for leaf in leaves]
+        != [leaf[-32:] == DELETED for leaf in leaves]
+    ):
+        raise FormatError("an audit event is malformed")
+    return [leaf[fixed:-40] for leaf in leaves], [leaf[-40:] for leaf in leaves]
+
+
+def _regular_batch(rows: list[Any], first_seq: int, expected: dict[bytes, bytes]) -> bytes | None:
+    """The joined leaf hashes of a batch of events that pass every check of the per-event
+    loop in verify_vault, applying their writes to ``expected``; or None, with nothing
+    changed, if any event in the batch would be a problem (the caller then checks the
+    batch event by event, to name each problem).
+
+    The auditor's hot path: the same checks, made a batch at a time, so that the hashing
+    and the comparisons of a million events run in C rather than as Python per event.
+    """
+    seqs = [row[0] for row in rows]
+    leaves = [row[1] for row in rows]
+    datas = [row[2] for row in rows]
+    count = len(rows)
+    if (
+        first_seq < 0
+        or set(map(type, seqs)) != {int}
+        or set(map(type, leaves)) != {bytes}
+        or set(map(type, datas)) != {bytes}
+        or seqs != list(range(first_seq, first_seq + count))
+    ):
+        return None
+    head = len(LEAF_MAGIC)
+    try:
+        keys, states = _batch_writes(leaves)
+    except FormatError:
+        return None
+    # Joined fields, equal only if every event's is (see _batch_writes).
+    seq_fields = b"".join([leaf[head : head + 8] for leaf in leaves])
+    detail_hashes = b"".join([leaf[head + 8 : head + 40] for leaf in leaves])
+    if seq_fields != struct.pack(f">{count}Q", *seqs):
+        return None
+    if detail_hashes != crypto.sha256_each(b"", datas):
+        return None
+    if _DELETED_STATE not in states:
+        expected.update(zip(keys, states, strict=True))
+    else:
+        for key, state in zip(keys, states, strict=True):
+            if state == _DELETED_STATE:
+                expected.pop(key, None)
+            else:
+                expected[key] = state
+    return crypto.sha256_each(b"\x00", leaves)
 
 
 def parse_leaf(leaf: bytes) -> Leaf:
@@ -171,6 +265,18 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
     Needs no passphrase. Returns what was established; raises LogTampered listing every
     problem found, or FormatError if a given checkpoint cannot be read at all.
     """
+    # The check makes millions of short-lived objects and no reference cycles: the
+    # garbage collector's passes over them cost about a tenth of its time, for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify_vault(vault, against)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _verify_vault(vault: Vault, against: Iterable[bytes]) -> AuditResult:
     conn = vault._conn
     problems: list[str] = []
     meta = {
@@ -195,46 +301,55 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
     # Rows the log says exist now: key = table code + row id, value = version + hash.
     # A deletion removes its key, so memory follows the live rows, not the history.
     expected: dict[bytes, bytes] = {}
-    leaf_hashes: list[bytes] = []
+    leaf_hashes = bytearray()  # joined, 32 bytes per event
     sha256 = crypto.sha256
     magic = len(LEAF_MAGIC)
     fixed = magic + 44
     expected_seq = 0
-    for seq, leaf, data in conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq"):
-        if not (type(seq) is int and type(leaf) is bytes and type(data) is bytes):
-            problems.append(f"an event row holds a value of the wrong type (event {seq!r:.20})")
+    events = conn.execute("SELECT seq, leaf, data FROM events ORDER BY seq")
+    while rows := events.fetchmany(_EVENT_BATCH):
+        regular = _regular_batch(rows, expected_seq, expected)
+        if regular is not None:
+            leaf_hashes += regular
+            expected_seq += len(rows)
             continue
-        if seq != expected_seq:
-            if seq > expected_seq:
-                problems.append(
-                    f"event{'s' if seq - expected_seq > 1 else ''} {expected_seq}"
-                    + (f"–{seq - 1}" if seq - expected_seq > 1 else "")
-                    + " missing"
-                )
-            expected_seq = seq
-        expected_seq += 1
-        leaf_hashes.append(sha256(b"\x00" + leaf))
-        try:
-            writes = _leaf_writes(leaf, magic, fixed)
-        except FormatError:
-            problems.append(f"event {seq} is malformed")
-            continue
-        if int.from_bytes(leaf[magic : magic + 8], "big") != seq:
-            leaf_seq = int.from_bytes(leaf[magic : magic + 8], "big")
-            problems.append(f"event {seq} was moved (it says it is event {leaf_seq})")
-        if leaf[magic + 8 : magic + 40] != sha256(data):
-            problems.append(f"event {seq}'s details were altered")
-        for key, state in writes:
-            if state[:8] == _VERSION_ZERO:
-                expected.pop(key, None)
-            else:
-                expected[key] = state
-    size = len(leaf_hashes)
-    root = merkle.root_of_hash_list(leaf_hashes)
-    prefix_roots = {
-        m: merkle.root_of_hash_list(leaf_hashes[:m]) for m in wanted_sizes if 0 < m <= size
-    }
-    all_leaf_hashes = leaf_hashes
+        for seq, leaf, data in rows:
+            if not (type(seq) is int and type(leaf) is bytes and type(data) is bytes):
+                problems.append(f"an event row holds a value of the wrong type (event {seq!r:.20})")
+                continue
+            if seq != expected_seq:
+                if seq > expected_seq:
+                    problems.append(
+                        f"event{'s' if seq - expected_seq > 1 else ''} {expected_seq}"
+                        + (f"–{seq - 1}" if seq - expected_seq > 1 else "")
+                        + " missing"
+                    )
+                expected_seq = seq
+            expected_seq += 1
+            leaf_hashes += sha256(b"\x00" + leaf)
+            try:
+                writes = _leaf_writes(leaf, magic, fixed)
+            except FormatError:
+                problems.append(f"event {seq} is malformed")
+                continue
+            if int.from_bytes(leaf[magic : magic + 8], "big") != seq:
+                leaf_seq = int.from_bytes(leaf[magic : magic + 8], "big")
+                problems.append(f"event {seq} was moved (it says it is event {leaf_seq})")
+            if leaf[magic + 8 : magic + 40] != sha256(data):
+                problems.append(f"event {seq}'s details were altered")
+            for key, state in writes:
+                if state[:8] == _VERSION_ZERO:
+                    expected.pop(key, None)
+                else:
+                    expected[key] = state
+    size = len(leaf_hashes) // merkle.HASH_SIZE
+
+    def prefix_root(count: int) -> bytes:
+        """The root of the log's first ``count`` events."""
+        return merkle.root_of_joined_hashes(memoryview(leaf_hashes)[: count * merkle.HASH_SIZE])
+
+    root = prefix_root(size)
+    prefix_roots = {m: prefix_root(m) for m in wanted_sizes if 0 < m <= size}
 
     for table, code in TABLE_CODES.items():
         prefix = bytes([code])
@@ -243,6 +358,9 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
         for row, version, data in conn.execute(f"SELECT {columns} FROM {table}"):  # noqa: S608
             if not (type(row) is bytes and type(version) is int and type(data) is bytes):
                 problems.append(f"a {table} row holds a value of the wrong type")
+                continue
+            if version < 0:
+                problems.append(f"a {table} row holds a negative version")
                 continue
             if not 0 < len(row) < 256:
                 problems.append(f"a {table} row has a malformed id")
@@ -282,18 +400,18 @@ def verify_vault(vault: Vault, against: Iterable[bytes] = ()) -> AuditResult:
             continue
         if own.size != kept_size:
             problems.append(f"the vault's stored checkpoint of size {kept_size:,} was moved")
-        elif own.size < size and own.root_hash != merkle.root_of_hash_list(
-            all_leaf_hashes[: own.size]
-        ):
+        elif own.size < size and own.root_hash != prefix_root(own.size):
             problems.append(f"the log differs from the vault's own checkpoint of size {own.size:,}")
     stored = conn.execute(
         "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
     ).fetchone()
     if stored is None:
         problems.append("the vault has no signed checkpoint")
+    elif type(stored[1]) is not bytes:
+        problems.append("the vault's latest checkpoint holds a value of the wrong type")
     else:
         try:
-            head = note.parse_and_verify_checkpoint(bytes(stored[1]), name, log_key)
+            head = note.parse_and_verify_checkpoint(stored[1], name, log_key)
         except SecureSubmitError as exc:
             problems.append(f"the vault's checkpoint does not verify ({exc})")
         else:

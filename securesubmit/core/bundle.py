@@ -1,8 +1,10 @@
 """Bundles: the container and the signed manifest that carry sealed reports to a partner.
 
-This module owns the bundle format, version 1 (docs/spec/bundle.md; vectors in
-tests/vectors/bundle/). It works on streams only: it knows nothing of vaults, files,
-receipts or stored sequence numbers; the caller brings those.
+This module owns the bundle format, versions 1 and 2 (docs/spec/bundle.md; vectors in
+tests/vectors/bundle/). Version 2 (§13) is written by hybrid senders: its manifest is
+signed with Ed25519 and ML-DSA-65 and states the protection of the age layer, which the
+reader checks against the age header it opened. It works on streams only: it knows
+nothing of vaults, files, receipts or stored sequence numbers; the caller brings those.
 
 A bundle file (``.ssb``) is one age v1 file encrypted to the destination partner only.
 Its plaintext, the *container*, is our own length-prefixed framing::
@@ -33,12 +35,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
-from securesubmit.core import crypto, merkle, note
+from securesubmit.core import agev1, crypto, merkle, note
 from securesubmit.core.identity import (
+    KeySetSignatures,
     PublicKeys,
     RotationStatement,
+    SigningKeySet,
     Statement,
     _decode_b64,
+    _decode_mldsa_key,
+    _decode_pq_recipient,
     _decode_recipient,
     _decode_signing_key,
     _decode_time,
@@ -46,6 +52,8 @@ from securesubmit.core.identity import (
     _format_time,
     format_fingerprint,
     parse_statement,
+    sign_with_key_set,
+    verify_key_set_signatures,
 )
 from securesubmit.core.streams import IterReader
 from securesubmit.errors import (
@@ -64,8 +72,15 @@ if TYPE_CHECKING:
 
 FORMAT = "securesubmit-bundle v1"
 MAGIC = FORMAT.encode("ascii") + b"\n"
-"""The first 23 bytes of every container."""
+"""The first 23 bytes of every version 1 container."""
+FORMAT_V2 = "securesubmit-bundle v2"
+MAGIC_V2 = FORMAT_V2.encode("ascii") + b"\n"
+"""Version 2 (spec §13): a hybrid sender, the manifest signed with Ed25519 and ML-DSA-65,
+and the protection of the age layer stated in the signed manifest."""
 MANIFEST_SIGNATURE_LABEL = "bundle-manifest"
+SIGNATURES_SIZE_V2 = crypto.SIGNATURE_SIZE + crypto.MLDSA_SIGNATURE_SIZE
+HYBRID = "hybrid"
+CLASSICAL = "classical"
 
 TAG_MANIFEST = b"M"
 TAG_MEMBER = b"R"
@@ -103,6 +118,8 @@ _MANIFEST_KEYS = frozenset(
     }
 )
 _SENDER_KEYS = frozenset({"age_recipient", "fingerprint", "signing_key"})
+_MANIFEST_KEYS_V2 = _MANIFEST_KEYS | {"encryption"}
+_SENDER_KEYS_V2 = _SENDER_KEYS | {"mldsa_key", "pq_recipient"}
 _AUDIT_KEYS = frozenset({"checkpoint", "consistency", "verifier_key"})
 _CONSISTENCY_KEYS = frozenset({"old_size", "proof"})
 
@@ -136,6 +153,15 @@ class WrongRecipient(VerificationError):
 
 class MemberMismatch(VerificationError):
     """A sealed report does not match the size or SHA-256 recorded for it."""
+
+
+class EncryptionDowngraded(VerificationError):
+    """The bundle's age layer is weaker than its signed manifest says, or than you require."""
+
+    hint = (
+        "someone replaced the bundle's encryption with a classical one, or the sender "
+        "used an old card of yours; ask the sender to export the bundle again"
+    )
 
 
 class ChainForked(VerificationError):
@@ -237,6 +263,13 @@ class Manifest:
     members: tuple[MemberEntry, ...]
     statements: tuple[bytes, ...]
     audit: AuditSlot | None
+    encryption: str | None = None
+    """Version 2 only: the age layer the sender wrote, ``hybrid`` or ``classical``."""
+
+    @property
+    def version(self) -> int:
+        """2 for a hybrid sender (Ed25519 + ML-DSA-65), 1 for a classical one."""
+        return 2 if self.sender.is_hybrid else 1
 
     @property
     def total_size(self) -> int:
@@ -268,6 +301,9 @@ class BundleInfo:
     manifest_bytes: bytes
     signature: bytes
     bundle_hash: bytes
+    mldsa_signature: bytes | None = None
+    encryption: str = CLASSICAL
+    """The age layer written: ``hybrid`` (mlkem768x25519) or ``classical`` (X25519)."""
 
     @property
     def link(self) -> ChainLink:
@@ -285,6 +321,14 @@ class VerifiedBundle:
     bundle_hash: bytes
     statements: tuple[Statement, ...]
     checkpoint: note.Checkpoint | None
+    mldsa_signature: bytes | None = None
+    encryption: str = CLASSICAL
+    """The age layer as found: ``hybrid`` (mlkem768x25519 only) or ``classical``."""
+
+    @property
+    def signature_protection(self) -> str:
+        """``hybrid`` (Ed25519 and ML-DSA-65, version 2) or ``classical`` (Ed25519)."""
+        return HYBRID if self.manifest.version == 2 else CLASSICAL
 
     @property
     def link(self) -> ChainLink:
@@ -446,15 +490,21 @@ def _manifest_object(manifest: Manifest) -> dict[str, Any]:
                 "proof": _encode_b64(merkle.encode_proof(slot.consistency.hashes)),
             },
         }
+    sender: dict[str, Any] = {
+        "fingerprint": _encode_b64(keys.fingerprint),
+        "signing_key": _encode_b64(keys.signing_public),
+        "age_recipient": keys.age_recipient,
+    }
+    extra: dict[str, Any] = {}
+    if keys.mldsa_public is not None:
+        sender.update(mldsa_key=_encode_b64(keys.mldsa_public), pq_recipient=keys.pq_recipient)
+        extra["encryption"] = manifest.encryption
     return {
-        "format": FORMAT,
+        **extra,
+        "format": FORMAT if manifest.version == 1 else FORMAT_V2,
         "bundle_id": manifest.bundle_id,
         "created": _format_time(manifest.created),
-        "sender": {
-            "fingerprint": _encode_b64(keys.fingerprint),
-            "signing_key": _encode_b64(keys.signing_public),
-            "age_recipient": keys.age_recipient,
-        },
+        "sender": sender,
         "recipient_fingerprint": _encode_b64(manifest.recipient_fingerprint),
         "sequence": manifest.sequence,
         "previous_hash": _encode_b64(manifest.previous_hash),
@@ -464,27 +514,53 @@ def _manifest_object(manifest: Manifest) -> dict[str, Any]:
     }
 
 
-def decode_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
-    """Parse manifest bytes strictly. Checks form only: no signature, no statement
-    signatures, no checkpoint (see :func:`read_bundle` for the order of checks)."""
+def decode_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS, version: int = 1) -> Manifest:
+    """Parse manifest bytes strictly, as the manifest of a container of ``version`` (1 or
+    2). Checks form only: no signature, no statement signatures, no checkpoint (see
+    :func:`read_bundle` for the order of checks)."""
+    if version not in (1, 2):
+        raise ValueError("bundle versions are 1 and 2")
     if len(data) > limits.max_manifest_bytes:
         raise FormatError(
             f"the bundle was refused: its manifest is {len(data):,} bytes, more than "
             f"the limit of {limits.max_manifest_bytes:,}"
         )
-    top = _fields(_load_canonical(data), _MANIFEST_KEYS, "the manifest")
-    if top["format"] != FORMAT:
+    expected = FORMAT if version == 1 else FORMAT_V2
+    top = _fields(
+        _load_canonical(data),
+        _MANIFEST_KEYS if version == 1 else _MANIFEST_KEYS_V2,
+        "the manifest",
+    )
+    if top["format"] != expected:
         shown = str(top["format"])[:40]
         raise FormatError(
-            f"the bundle manifest has the format {shown!r}; this program reads {FORMAT!r}",
+            f"the bundle manifest has the format {shown!r}; this program reads {expected!r} "
+            "in this container",
             hint="a newer version of SecureSubmit may read it",
         )
+    encryption: str | None = None
+    if version == 2:
+        encryption = top["encryption"]
+        if encryption not in (HYBRID, CLASSICAL):
+            raise _refuse("the encryption is not 'hybrid' or 'classical'")
     bundle_id = _str(top["bundle_id"], "the bundle id")
     if not _BUNDLE_ID_RE.fullmatch(bundle_id):
         raise _refuse("the bundle id is not 32 lower-case hex digits")
     created = _decode_time(_str(top["created"], "the creation time"), "the creation time")
 
-    sender_fields = _fields(top["sender"], _SENDER_KEYS, "the sender")
+    sender_fields = _fields(
+        top["sender"], _SENDER_KEYS if version == 1 else _SENDER_KEYS_V2, "the sender"
+    )
+    mldsa_public = pq_public = None
+    if version == 2:
+        mldsa_public = _decode_mldsa_key(
+            _str(sender_fields["mldsa_key"], "the sender's ML-DSA-65 key"),
+            "the sender's ML-DSA-65 key",
+        )
+        pq_public = _decode_pq_recipient(
+            _str(sender_fields["pq_recipient"], "the sender's post-quantum recipient"),
+            "the sender's post-quantum recipient",
+        )
     sender = PublicKeys(
         signing_public=_decode_signing_key(
             _str(sender_fields["signing_key"], "the sender's signing key"),
@@ -494,6 +570,8 @@ def decode_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
             _str(sender_fields["age_recipient"], "the sender's age recipient"),
             "the sender's age recipient",
         ),
+        mldsa_public=mldsa_public,
+        pq_public=pq_public,
     )
     if _hash(sender_fields["fingerprint"], "the sender's fingerprint") != sender.fingerprint:
         raise _refuse("the sender's fingerprint does not match the sender's keys")
@@ -550,6 +628,7 @@ def decode_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         members=tuple(members),
         statements=tuple(statements),
         audit=_decode_audit(top["audit"]),
+        encryption=encryption,
     )
 
 
@@ -589,7 +668,7 @@ def encode_manifest(manifest: Manifest, limits: Limits = DEFAULT_LIMITS) -> byte
             f"bytes, more than the limit of {limits.max_manifest_bytes:,}; "
             "export them in several bundles"
         )
-    if decode_manifest(data, limits) != manifest:
+    if decode_manifest(data, limits, manifest.version) != manifest:
         raise ValueError("the manifest does not survive encoding (a value out of range?)")
     return data
 
@@ -661,12 +740,17 @@ def _member_chunks(index: int, member: Member) -> Iterator[bytes]:
 
 
 def _container_chunks(
-    manifest_bytes: bytes, signature: bytes, members: Sequence[Member], hasher: _Hasher
+    manifest_bytes: bytes,
+    signature: bytes,
+    members: Sequence[Member],
+    hasher: _Hasher,
+    magic: bytes = MAGIC,
 ) -> Generator[bytes, None, None]:
-    """The container's bytes, each chunk hashed into ``hasher`` as it is produced."""
+    """The container's bytes, each chunk hashed into ``hasher`` as it is produced.
+    ``signature`` is the whole signature field: Ed25519, then ML-DSA-65 in version 2."""
 
     def records() -> Generator[bytes, None, None]:
-        yield MAGIC
+        yield magic
         yield TAG_MANIFEST + _U32.pack(len(manifest_bytes)) + manifest_bytes + signature
         for index, member in enumerate(members):
             yield from _member_chunks(index, member)
@@ -696,16 +780,27 @@ def write_bundle(
     created: datetime,
     bundle_id: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    sender_mldsa_seed: bytes | None = None,
 ) -> BundleInfo:
     """Write one bundle to ``dest``: the container, age-encrypted to ``recipient`` only.
+
+    A hybrid ``sender_keys`` (give its ``sender_mldsa_seed``) writes version 2: the
+    manifest signed with Ed25519 and ML-DSA-65 and naming the age layer's protection. The
+    age layer is hybrid (mlkem768x25519) when ``recipient`` has a post-quantum key, else
+    X25519, in both versions.
 
     Members are streamed one at a time (memory stays bounded whatever their size) and
     checked against their declared size and SHA-256; a mismatch raises MemberMismatch
     before the end record is written. ``dest`` then holds an unusable partial file:
     write to a temporary file and discard it on any exception.
     """
-    if crypto.signing_public_key(sender_seed) != sender_keys.signing_public:
-        raise ValueError("sender_seed is not the secret half of sender_keys")
+    key_set = SigningKeySet(sender_seed, sender_mldsa_seed)
+    if (
+        key_set.signing_public != sender_keys.signing_public
+        or key_set.mldsa_public != sender_keys.mldsa_public
+    ):
+        raise ValueError("sender_seed and sender_mldsa_seed are not the secret half of sender_keys")
+    encryption = HYBRID if recipient.pq_public is not None else CLASSICAL
     if created.tzinfo is None or created.utcoffset() is None:
         raise ValueError("created must be a timezone-aware datetime")
     manifest = Manifest(
@@ -718,6 +813,7 @@ def write_bundle(
         members=tuple(member.entry for member in members),
         statements=tuple(statements),
         audit=audit,
+        encryption=encryption if sender_keys.is_hybrid else None,
     )
     try:
         manifest_bytes = encode_manifest(manifest, limits)
@@ -728,16 +824,27 @@ def write_bundle(
         # What we were asked to write would be refused by the reader: the caller's bug
         # or damaged local data, said in the reader's words.
         raise InputError(f"this bundle cannot be written: {error}") from None
-    signature = crypto.sign(sender_seed, MANIFEST_SIGNATURE_LABEL, manifest_bytes)
+    signatures = sign_with_key_set(key_set, MANIFEST_SIGNATURE_LABEL, manifest_bytes)
+    signature = signatures.ed25519
+    magic = MAGIC if manifest.version == 1 else MAGIC_V2
+    age_recipient: agev1.Recipient = (
+        agev1.HybridRecipient(recipient.pq_public)
+        if recipient.pq_public is not None
+        else agev1.X25519Recipient(recipient.encryption_public)
+    )
 
     hasher = crypto.sha256_hasher()
-    chunks = _container_chunks(manifest_bytes, signature, members, hasher)
+    chunks = _container_chunks(
+        manifest_bytes, signature + (signatures.mldsa or b""), members, hasher, magic
+    )
     reader = IterReader(chunks)
     try:
-        # crypto.age_encrypt_stream raises the streams' own errors (a member that does
-        # not match its hash, a full disk) instead of pyrage's.
-        crypto.age_encrypt_stream(
-            io.BufferedReader(reader, _CHUNK), dest, [recipient.encryption_public]
+        # The streams' own errors (a member that does not match its hash, a full disk)
+        # propagate unchanged from the age layer.
+        agev1.encrypt_stream(
+            io.BufferedReader(reader, _CHUNK),
+            dest,
+            [age_recipient],
         )
     finally:
         chunks.close()
@@ -748,6 +855,8 @@ def write_bundle(
         manifest_bytes=manifest_bytes,
         signature=signature,
         bundle_hash=hasher.digest(),
+        mldsa_signature=signatures.mldsa,
+        encryption=encryption,
     )
 
 
@@ -811,6 +920,8 @@ class _Parser:
     manifest: Manifest | None = None
     manifest_bytes: bytes = b""
     signature: bytes = b""
+    mldsa_signature: bytes | None = None
+    version: int = 1
     statements: tuple[Statement, ...] = ()
     checkpoint: note.Checkpoint | None = None
     index: int = 0
@@ -818,10 +929,9 @@ class _Parser:
     member_hasher: _Hasher = field(default_factory=crypto.sha256_hasher)
     failure: BaseException | None = None
 
-    # pyrage calls write() with the plaintext, 8 KiB at a time, as chunks authenticate.
+    # agev1 calls write() with the plaintext, 64 KiB at a time, as chunks authenticate.
     def write(self, data: bytes) -> int:
-        # A failure sticks: should the decryption ever swallow it (pyrage ignores
-        # errors in its final flush when encrypting), finish() raises it again.
+        # A failure sticks: should a caller ever swallow it, finish() raises it again.
         if self.failure is not None:
             raise self.failure
         try:
@@ -876,14 +986,16 @@ class _Parser:
                 )
             if length == 0:
                 raise FormatError("the bundle is malformed: its manifest is empty")
-            self._expect(_State.MANIFEST, length + crypto.SIGNATURE_SIZE)
+            signatures = crypto.SIGNATURE_SIZE if self.version == 1 else SIGNATURES_SIZE_V2
+            self._expect(_State.MANIFEST, length + signatures)
         elif self.state is _State.MANIFEST:
             self._check_manifest(record)
         elif self.state is _State.MEMBER_HEAD:
             self._start_member(record)
 
     def _check_magic(self, record: bytes) -> None:
-        if record == MAGIC:
+        if record in (MAGIC, MAGIC_V2):
+            self.version = 1 if record == MAGIC else 2
             return
         stem = b"securesubmit-bundle v"
         if record.startswith(stem):
@@ -894,8 +1006,11 @@ class _Parser:
         raise FormatError("this is not a SecureSubmit bundle: its version line is missing")
 
     def _check_manifest(self, record: bytes) -> None:
-        data, signature = record[: -crypto.SIGNATURE_SIZE], record[-crypto.SIGNATURE_SIZE :]
-        manifest = decode_manifest(data, self.limits)
+        size = crypto.SIGNATURE_SIZE if self.version == 1 else SIGNATURES_SIZE_V2
+        data, signatures = record[:-size], record[-size:]
+        signature = signatures[: crypto.SIGNATURE_SIZE]
+        mldsa = signatures[crypto.SIGNATURE_SIZE :] if self.version == 2 else None
+        manifest = decode_manifest(data, self.limits, self.version)
         try:
             known = self.sender_lookup(manifest.sender.fingerprint)
         except NotFound:
@@ -906,10 +1021,16 @@ class _Parser:
                 f"sender's current key is {known.display()}"
             )
         try:
-            crypto.verify(manifest.sender.signing_public, MANIFEST_SIGNATURE_LABEL, data, signature)
-        except BadSignature:
+            verify_key_set_signatures(
+                manifest.sender,
+                MANIFEST_SIGNATURE_LABEL,
+                data,
+                KeySetSignatures(signature, mldsa),
+            )
+        except BadSignature as error:
+            which = "" if self.version == 1 else f" ({error})"
             raise BadSignature(
-                "the bundle's manifest signature does not verify: it was forged or altered"
+                f"the bundle's manifest signature does not verify: it was forged or altered{which}"
             ) from None
         if manifest.recipient_fingerprint != self.my_fingerprint:
             raise WrongRecipient(
@@ -918,6 +1039,7 @@ class _Parser:
             )
         self.statements, self.checkpoint = _verify_contents(manifest)
         self.manifest, self.manifest_bytes, self.signature = manifest, data, signature
+        self.mldsa_signature = mldsa
         if self.on_manifest is not None:
             self.on_manifest(manifest)
         self._expect(_State.MEMBER_HEAD, RECORD_HEAD_SIZE)
@@ -979,7 +1101,7 @@ class _Parser:
         self.index += 1
         self._expect(_State.MEMBER_HEAD, RECORD_HEAD_SIZE)
 
-    def _result(self, bundle_hash: bytes) -> VerifiedBundle:
+    def _result(self, bundle_hash: bytes, encryption: str) -> VerifiedBundle:
         return VerifiedBundle(
             manifest=self._manifest,
             manifest_bytes=self.manifest_bytes,
@@ -987,13 +1109,29 @@ class _Parser:
             bundle_hash=bundle_hash,
             statements=self.statements,
             checkpoint=self.checkpoint,
+            mldsa_signature=self.mldsa_signature,
+            encryption=encryption,
         )
 
-    def finish(self) -> VerifiedBundle:
+    def finish(self, post_quantum: bool = False, require_hybrid: bool = False) -> VerifiedBundle:
+        """The verified bundle, once the whole container and the age layer ended well.
+        ``post_quantum`` says whether the age header had mlkem768x25519 stanzas only."""
         if self.failure is not None:
             raise self.failure
         if self.state is _State.DONE:
-            return self._result(self.hasher.digest())
+            found = HYBRID if post_quantum else CLASSICAL
+            stated = self._manifest.encryption
+            if stated is not None and stated != found:
+                raise EncryptionDowngraded(
+                    f"the bundle's age layer is {found}, but its signed manifest says "
+                    f"{stated}: its encryption was replaced"
+                )
+            if require_hybrid and found != HYBRID:
+                raise EncryptionDowngraded(
+                    "the bundle's age layer is classical (X25519), but your card requires "
+                    "hybrid (post-quantum) encryption"
+                )
+            return self._result(self.hasher.digest(), found)
         if self.state is _State.MAGIC and not self.buffer:
             raise FormatError("the bundle is empty: it holds no container")
         if self.state is _State.MEMBER_HEAD and not self.buffer and self.manifest is not None:
@@ -1006,21 +1144,28 @@ class _Parser:
 def read_bundle(
     source: BinaryIO,
     *,
-    my_secret: bytes,
+    my_secret: bytes | agev1.Identity | Sequence[bytes | agev1.Identity],
     my_fingerprint: bytes,
     sender_lookup: SenderLookup,
     sink: MemberSink,
     limits: Limits = DEFAULT_LIMITS,
     on_manifest: Callable[[Manifest], None] | None = None,
+    require_hybrid: bool = False,
 ) -> VerifiedBundle:
     """Open, check and stream one bundle from outside.
 
-    ``my_secret`` is the recipient's X25519 secret, ``my_fingerprint`` their
-    fingerprint. ``sender_lookup(fingerprint)`` returns the known partner's current
-    keys or raises NotFound (or another SecureSubmitError, such as KeyRevoked, which
-    is passed on). ``on_manifest``, if given, sees the verified manifest before any
-    member byte reaches ``sink`` (its ``bundle_hash`` is still empty); it may raise to
-    stop, for example after :func:`classify_sequence` found a duplicate.
+    Version 1 and 2 containers are read; a version 2 manifest needs both its Ed25519 and
+    its ML-DSA-65 signature, and the protection it states must be the age layer's
+    (EncryptionDowngraded). ``require_hybrid`` refuses a classical (X25519) age layer.
+
+    ``my_secret`` is the recipient's age key: their 32-byte X25519 secret or an
+    ``agev1`` identity (X25519 or post-quantum hybrid), or several of these, tried in
+    order; ``my_fingerprint`` their fingerprint. ``sender_lookup(fingerprint)`` returns
+    the known partner's current keys or raises NotFound (or another SecureSubmitError,
+    such as KeyRevoked, which is passed on). ``on_manifest``, if given, sees the verified
+    manifest before any member byte reaches ``sink`` (its ``bundle_hash`` is still
+    empty); it may raise to stop, for example after :func:`classify_sequence` found a
+    duplicate.
 
     On success, ``sink.commit()`` is called and the verified bundle returned; the
     caller then decides about its sequence with :func:`classify_sequence`. On any
@@ -1028,16 +1173,21 @@ def read_bundle(
     for everything wrong with the bundle; an OSError of ``source`` or of the sink
     itself passes unchanged.
     """
+    keys: list[bytes | agev1.Identity]
+    if isinstance(my_secret, bytes | agev1.X25519Identity | agev1.HybridIdentity):
+        keys = [my_secret]
+    else:
+        keys = list(my_secret)
     parser = _Parser(my_fingerprint, sender_lookup, sink, limits, on_manifest)
     try:
         try:
-            crypto.age_decrypt_untrusted(source, cast(BinaryIO, parser), [my_secret])
+            header = agev1.decrypt_untrusted(source, cast(BinaryIO, parser), keys)
         except DecryptionFailed:
             raise DecryptionFailed(
                 "the bundle could not be opened: it is not encrypted to your key, "
                 "or it was altered or cut short"
             ) from None
-        result = parser.finish()
+        result = parser.finish(agev1.is_post_quantum(header), require_hybrid)
     except BaseException:
         sink.discard()
         raise

@@ -1,4 +1,4 @@
-"""The only module that touches `cryptography` and `pyrage`.
+"""The only module that touches `cryptography` (and hashlib, hmac).
 
 Every cryptographic choice of SecureSubmit is fixed here and documented in
 docs/spec/crypto.md. Callers never see a nonce, never pick an algorithm and never
@@ -12,18 +12,21 @@ Fixed choices (version 1):
 * Signatures: Ed25519 over ``"securesubmit/v1/" + label + 0x00 + message``;
   small-order and non-canonical public keys are refused.
 * Hash: SHA-256.
-* Public-key encryption: the age v1 format with X25519 recipients (through pyrage).
+* Public-key encryption: the age v1 format (X25519 and MLKEM768-X25519 recipients),
+  implemented in core/agev1.py from the small age primitives at the end of this module
+  (agev1 imports this module, so this one never imports agev1).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -65,6 +68,35 @@ def sha256(data: bytes) -> bytes:
 def sha256_hasher() -> hashlib._Hash:
     """An incremental SHA-256, for streams too large to hold in memory."""
     return hashlib.sha256()
+
+
+def sha256_each(prefix: bytes, items: Iterable[bytes]) -> bytes:
+    """``SHA-256(prefix || item)`` of every item, the 32-byte digests joined in order.
+
+    For many small inputs (the audit log's leaves and details): one call per batch
+    rather than one per hash, which at a million events is a large share of the time.
+    """
+    new = hashlib.sha256
+    return b"".join([new(prefix + item).digest() for item in items])
+
+
+def sha256_blocks(prefix: bytes, data: bytes | bytearray | memoryview, block: int) -> bytearray:
+    """``SHA-256(prefix || piece)`` of every whole ``block``-byte piece of ``data``, the
+    digests joined in order; a shorter tail is left out. (A Merkle tree level: each
+    pair of 32-byte child hashes is one 64-byte piece.)
+
+    Hashes 65,536 pieces at a time, so that at most that many digest objects exist at
+    once: the output is the only large allocation."""
+    if block <= 0:
+        raise ValueError("the block size must be positive")
+    new = hashlib.sha256
+    end = len(data) - len(data) % block
+    step = block << 16
+    out = bytearray()
+    for start in range(0, end, step):
+        pieces = range(start, min(start + step, end), block)
+        out += b"".join([new(prefix + data[i : i + block]).digest() for i in pieces])
+    return out
 
 
 def constant_time_equal(a: bytes, b: bytes) -> bool:
@@ -352,146 +384,6 @@ def parse_age_identity(text: str) -> bytes:
     return data
 
 
-def age_encrypt_stream(
-    source: BinaryIO, destination: BinaryIO, recipients: Iterable[bytes]
-) -> None:
-    """Encrypt ``source`` to the X25519 ``recipients`` as an age v1 file, streaming.
-
-    pyrage 1.4.0 loses errors of the streams it is given: it turns an exception in the
-    source's ``read`` or the destination's ``write`` into its own EncryptError, ignores
-    one in its final flush (a full disk there gives a truncated file and "success"), and
-    drops bytes when a write is short. So writes are completed here, both streams'
-    errors are recorded, and the stream's own exception is what the caller sees.
-    """
-    import pyrage
-
-    parsed = []
-    for public in recipients:
-        check_encryption_public_key(public)
-        parsed.append(pyrage.x25519.Recipient.from_str(age_recipient(public)))
-    if not parsed:
-        raise ValueError("at least one recipient is required")
-    reader = _RecordingReader(source)
-    writer = _CompletingWriter(destination)
-    try:
-        pyrage.encrypt_io(reader, writer, parsed)
-    except pyrage.EncryptError:
-        own = reader.error or writer.error
-        if own is not None:
-            raise own from None
-        raise
-    if writer.error is not None:
-        raise writer.error
-    destination.flush()
-
-
-class _RecordingReader:
-    """Passes reads through and remembers the source's own exception."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self._inner = inner
-        self.error: BaseException | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._inner.read(size)
-        except BaseException as error:
-            self.error = error
-            raise
-
-    def readinto(self, buffer: Any) -> int:
-        try:
-            count: int = self._inner.readinto(buffer)  # type: ignore[attr-defined]
-            return count
-        except BaseException as error:
-            self.error = error
-            raise
-
-
-class _CompletingWriter:
-    """Writes every byte it is given (looping on short writes) and remembers an error."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self._inner = inner
-        self.error: BaseException | None = None
-
-    def write(self, data: bytes) -> int:
-        try:
-            view = memoryview(data)
-            while view:
-                written = self._inner.write(view)
-                if not written:
-                    raise OSError("the destination accepted no bytes (is the disk full?)")
-                view = view[written:]
-        except BaseException as error:
-            self.error = error
-            raise
-        return len(data)
-
-    def flush(self) -> None:
-        try:
-            self._inner.flush()
-        except BaseException as error:
-            self.error = error
-            raise
-
-
-class _Recorder:
-    """Passes ``read``/``write`` through and remembers an exception they raise, so an
-    I/O error of the caller's own stream can be told apart from one pyrage makes up."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self._inner = inner
-        self.error: BaseException | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._inner.read(size)
-        except BaseException as error:
-            self.error = error
-            raise
-
-    def write(self, data: bytes) -> int:
-        try:
-            return self._inner.write(data)
-        except BaseException as error:
-            self.error = error
-            raise
-
-
-def age_decrypt_untrusted(
-    source: BinaryIO, destination: BinaryIO, secrets: Iterable[bytes]
-) -> None:
-    """Open an age file from outside: the strict header check, then streaming decryption.
-
-    Raises FormatError if core/agehdr.py refuses the header (pyrage never sees it), and
-    DecryptionFailed for every other bad file: no matching key, a wrong header MAC, an
-    altered or truncated payload. pyrage 1.4.0 reports payload failures as a bare
-    OSError; they are mapped too, while an OSError raised by ``source`` or
-    ``destination`` themselves (a full disk) propagates unchanged. pyrage reads exactly
-    the bytes that were checked, even if the file changes meanwhile. ``destination``
-    MUST still be discarded if this raises:
-    plaintext is released before the whole stream is authenticated.
-    """
-    import pyrage
-
-    from securesubmit.core import agehdr
-
-    identities = [pyrage.x25519.Identity.from_str(age_identity(s)) for s in secrets]
-    _header, checked = agehdr.checked_reader(source)
-    reader, writer = _Recorder(checked), _Recorder(destination)
-    try:
-        pyrage.decrypt_io(reader, writer, identities)
-    except (pyrage.DecryptError, OSError):
-        own = reader.error or writer.error
-        if own is not None:  # pyrage re-raises it, though not always as the same object
-            raise own from None
-        raise DecryptionFailed("the age file could not be decrypted with this key") from None
-
-
 # --- age v1 primitives (for core/agev1.py) ----------------------------------------------
 # core/agev1.py implements the age v1 format itself and imports no cryptographic
 # library: these small named calls are all it uses. Each one is a single primitive of
@@ -635,16 +527,145 @@ def hpke_hybrid_seal(public: bytes, plaintext: bytes, info: bytes) -> tuple[byte
     return sealed[:AGE_HYBRID_ENC_SIZE], sealed[AGE_HYBRID_ENC_SIZE:]
 
 
-def hpke_hybrid_open(seed: bytes, enc: bytes, ciphertext: bytes, info: bytes) -> bytes:
+def hybrid_private_key(seed: bytes) -> object:
+    """The MLKEM768-X25519 private key of ``seed`` as an opaque handle for
+    :func:`hpke_hybrid_open`. Expanding a seed (SHAKE256, ML-KEM key generation) costs
+    about 0.2 ms, so an identity that opens many files builds its handle once and keeps
+    it exactly as long as it keeps the seed (no cache outlives its owner)."""
+    key: object = _hybrid_private_key(seed)
+    return key
+
+
+def hpke_hybrid_open(
+    seed: bytes | object, enc: bytes, ciphertext: bytes, info: bytes
+) -> bytes:
     """HPKE OpenBase, the inverse of :func:`hpke_hybrid_seal` for the private key of
-    ``seed``. Raises DecryptionFailed if it does not open: ML-KEM rejects implicitly,
-    so a key that does not match and an altered ``enc`` both end here."""
+    ``seed`` (32 bytes, or a handle from :func:`hybrid_private_key`). Raises
+    DecryptionFailed if it does not open: ML-KEM rejects implicitly, so a key that does
+    not match and an altered ``enc`` both end here."""
     if len(enc) != AGE_HYBRID_ENC_SIZE:
         raise DecryptionFailed()
+    key = _hybrid_private_key(seed) if isinstance(seed, bytes) else seed
     try:
-        opened: bytes = _hybrid_suite().decrypt(
-            enc + ciphertext, _hybrid_private_key(seed), info=info
-        )
+        opened: bytes = _hybrid_suite().decrypt(enc + ciphertext, key, info=info)
     except InvalidTag:
         raise DecryptionFailed() from None
     return opened
+
+
+# --- ML-DSA-65 (FIPS 204) and hybrid signatures -------------------------------------------
+# A hybrid signature is an Ed25519 signature (sign/verify above) AND an ML-DSA-65
+# signature over the same labelled message; a verifier requires both. The ML-DSA
+# signature is over the same bytes Ed25519 signs ("securesubmit/v1/" || label || 0x00 ||
+# message), with the FIPS 204 context string "securesubmit/v1/" || label as well, so
+# each signature names its purpose twice. docs/spec/crypto.md, "ML-DSA-65".
+
+MLDSA_SEED_SIZE = 32
+MLDSA_PUBLIC_KEY_SIZE = 1952
+MLDSA_SIGNATURE_SIZE = 3309
+
+
+def generate_mldsa_key(rng: Rng | None = None) -> bytes:
+    """A new ML-DSA-65 secret key: its 32-byte seed ξ (FIPS 204 ML-DSA.KeyGen_internal)."""
+    return random_bytes(MLDSA_SEED_SIZE, rng)
+
+
+def _mldsa_private_key(seed: bytes) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PrivateKey
+
+    if len(seed) != MLDSA_SEED_SIZE:
+        raise ValueError("an ML-DSA-65 seed is 32 bytes")
+    return MLDSA65PrivateKey.from_seed_bytes(seed)
+
+
+def mldsa_public_key(seed: bytes) -> bytes:
+    """The 1,952-byte ML-DSA-65 public key of a 32-byte seed."""
+    public: bytes = _mldsa_private_key(seed).public_key().public_bytes_raw()
+    return public
+
+
+def _mldsa_public_key_object(public: bytes) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PublicKey
+
+    if len(public) != MLDSA_PUBLIC_KEY_SIZE:
+        raise WeakKey("the ML-DSA-65 signing key has the wrong length")
+    try:
+        return MLDSA65PublicKey.from_public_bytes(public)
+    except ValueError:
+        raise WeakKey("the ML-DSA-65 signing key is not a valid ML-DSA-65 public key") from None
+
+
+def check_mldsa_public_key(public: bytes) -> None:
+    """Refuse an ML-DSA-65 public key of the wrong length or that the library does not
+    accept as a FIPS 204 public key. (Every 1,952-byte string encodes some key: the
+    parse cannot prove that anyone holds its secret; a signature check does.)"""
+    _mldsa_public_key_object(public)
+
+
+def _mldsa_context(label: str) -> bytes:
+    context = _LABEL_PREFIX + label.encode("ascii")
+    if len(context) > 255:  # FIPS 204: ctx is at most 255 bytes
+        raise ValueError("label too long for an ML-DSA context string")
+    return context
+
+
+def mldsa_sign(seed: bytes, label: str, message: bytes) -> bytes:
+    """ML-DSA-65 signature (3,309 bytes) of ``message`` for the purpose ``label``.
+
+    The library signs in FIPS 204's hedged mode (fresh randomness each time), so two
+    signatures of one message differ; both verify."""
+    signature: bytes = _mldsa_private_key(seed).sign(
+        _labelled(label, message), _mldsa_context(label)
+    )
+    return signature
+
+
+def mldsa_verify(public: bytes, label: str, message: bytes, signature: bytes) -> None:
+    """Raise BadSignature unless ``signature`` is an ML-DSA-65 signature by ``public``
+    over (label, message); WeakKey if ``public`` is not a valid ML-DSA-65 key."""
+    key = _mldsa_public_key_object(public)
+    if len(signature) != MLDSA_SIGNATURE_SIZE:
+        raise BadSignature()
+    try:
+        key.verify(signature, _labelled(label, message), _mldsa_context(label))
+    except InvalidSignature:
+        raise BadSignature() from None
+
+
+# --- hybrid age recipient strings (age1pq1…) ------------------------------------------------
+
+AGE_HYBRID_RECIPIENT_HRP = "age1pq"
+_AGE_HYBRID_RECIPIENT_CHARS = 1959
+
+
+def generate_hybrid_encryption_key(rng: Rng | None = None) -> bytes:
+    """A new MLKEM768-X25519 secret key: the 32-byte seed of an age1pq identity
+    (hybrid_public_key gives its public key)."""
+    return random_bytes(_HYBRID_SEED_SIZE, rng)
+
+
+@functools.lru_cache(maxsize=256)
+def hybrid_age_recipient(public: bytes) -> str:
+    """The ``age1pq1…`` string of a 1,216-byte MLKEM768-X25519 public key.
+
+    Cached (public data only): Bech32 in Python takes milliseconds for 1,216 bytes, and
+    every signed text of a version 2 card or statement writes it again."""
+    if len(public) != AGE_HYBRID_PUBLIC_KEY_SIZE:
+        raise ValueError("an MLKEM768-X25519 public key is 1,216 bytes")
+    return bech32.encode(AGE_HYBRID_RECIPIENT_HRP, public)
+
+
+def parse_hybrid_age_recipient(text: str) -> bytes:
+    """The MLKEM768-X25519 public key inside an ``age1pq1…`` string (lower case, valid
+    checksum, 1,216 data bytes, a key that check_hybrid_public_key accepts)."""
+    if (
+        len(text) != _AGE_HYBRID_RECIPIENT_CHARS
+        or not text.startswith(AGE_HYBRID_RECIPIENT_HRP + "1")
+        or text != text.lower()
+    ):
+        raise FormatError("not an age post-quantum recipient (age1pq1…)")
+    hrp, data = bech32.decode(text, max_length=_AGE_HYBRID_RECIPIENT_CHARS)
+    if hrp != AGE_HYBRID_RECIPIENT_HRP or len(data) != AGE_HYBRID_PUBLIC_KEY_SIZE:
+        raise FormatError("not an age post-quantum recipient (age1pq1…)")
+    check_hybrid_public_key(data)
+    return data

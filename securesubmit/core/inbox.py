@@ -1256,13 +1256,34 @@ class ExportedFiles(list[Path]):
         self.warnings = list(warnings)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("\t", "\r", "\0")
+"""Characters that make a cell dangerous as its very first character."""
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""``= + - @`` and their full-width forms ``＝ ＋ － ＠``: dangerous after any whitespace."""
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters, skipped like whitespace before a sign."""
+
+
+def is_formula_like(cell: str) -> bool:
+    """True if a spreadsheet could run ``cell`` as a formula (docs/spec/exports.md §3):
+    it starts with a tab, CR or NUL, or with one of ``= + - @ ＝ ＋ － ＠`` after any
+    whitespace (Unicode's, and zero-width characters); leading ``'`` are skipped first,
+    so that reading an export back is exact."""
+    rest = cell.lstrip("'")
+    return rest.startswith(_FORMULA_START) or rest.lstrip().lstrip(_INVISIBLE).lstrip().startswith(
+        _FORMULA_SIGNS
+    )
 
 
 def neutralise(cell: str) -> str:
-    """Stop a spreadsheet from running a cell as a formula (CSV injection). A cell that
-    starts with ``= + - @``, a tab or a carriage return gets a ``'`` in front."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    """Stop a spreadsheet from running a cell as a formula (CSV injection, OWASP): a cell
+    that is_formula_like gets a ``'`` in front. ``unneutralise`` undoes it exactly."""
+    return "'" + cell if is_formula_like(cell) else cell
+
+
+def unneutralise(cell: str) -> str:
+    """A cell of our CSV as it was before ``neutralise``."""
+    return cell[1:] if cell.startswith("'") and is_formula_like(cell[1:]) else cell
 
 
 def report_record(
@@ -1646,10 +1667,11 @@ def export(
             "in the files; export with redaction to leave them out"
         )
     target = out_dir / EXPORT_FILES[fmt]
+    fs.remove_stale_parts(out_dir, (target.name,))  # plaintext a killed export left
     records = (report_record(i, redactor=redactor, include_notes=include_notes) for i in items)
     if fmt == "csv":
         with fs.atomic_writer(target) as raw, _Text(raw, "utf-8-sig") as text:
-            writer = csv.writer(text)
+            writer = csv.writer(text, quoting=csv.QUOTE_ALL)  # OWASP: every cell quoted
             writer.writerow(CSV_COLUMNS + (("notes",) if include_notes else ()))
             for record in records:
                 writer.writerow(csv_row(record, include_notes=include_notes))
@@ -1701,7 +1723,7 @@ def _write_uwazi(
         csv_info.compress_type = zipfile.ZIP_DEFLATED
         csv_info.external_attr = 0o600 << 16
         with archive.open(csv_info, "w") as entry, _Text(entry, "utf-8") as text:
-            writer = csv.writer(text)
+            writer = csv.writer(text, quoting=csv.QUOTE_ALL)  # OWASP: every cell quoted
             writer.writerow(uwazi_headers(with_files))
             for item in items:
                 record = report_record(item, redactor=redactor)

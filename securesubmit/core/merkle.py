@@ -147,19 +147,32 @@ def root_of_hash_list(leaf_hashes: Sequence[bytes]) -> bytes:
     Pairing neighbours on each level and carrying an odd last node up unchanged builds
     exactly RFC 9162's tree (whose left subtree is always the largest power of two).
     """
-    level = list(leaf_hashes)
-    if not level:
+    for leaf in leaf_hashes:
+        if len(leaf) != HASH_SIZE:
+            raise ValueError("a leaf hash is 32 bytes; hash the entry with leaf_hash() first")
+    return root_of_joined_hashes(b"".join(leaf_hashes))
+
+
+def root_of_joined_hashes(leaf_hashes: bytes | bytearray | memoryview) -> bytes:
+    """root_of_hash_list over leaf hashes given joined, 32 bytes each, in one buffer.
+
+    The auditor's form: a million leaf hashes take 32 MB this way (73 MB as a list of
+    bytes objects), and each level is hashed in one batch call. Pairing neighbours on
+    each level and carrying an odd last node up unchanged builds exactly RFC 9162's
+    tree (whose left subtree is always the largest power of two).
+    """
+    if len(leaf_hashes) % HASH_SIZE:
+        raise ValueError("joined leaf hashes must be a multiple of 32 bytes")
+    if not leaf_hashes:
         return EMPTY_ROOT
-    _check_size(len(level))
-    sha256 = crypto.sha256
-    while len(level) > 1:
-        paired = [
-            sha256(_NODE_PREFIX + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)
-        ]
-        if len(level) % 2:
-            paired.append(level[-1])
+    _check_size(len(leaf_hashes) // HASH_SIZE)
+    level = leaf_hashes
+    while len(level) > HASH_SIZE:
+        paired = crypto.sha256_blocks(_NODE_PREFIX, level, 2 * HASH_SIZE)
+        if len(level) % (2 * HASH_SIZE):
+            paired += level[-HASH_SIZE:]
         level = paired
-    return level[0]
+    return bytes(level)
 
 
 # --- proof generation ------------------------------------------------------------------

@@ -345,6 +345,11 @@ class Receipt:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     exports: list[dict[str, Any]] = field(default_factory=list)
     copy_deleted: bool = False
+    encryption: str = "classical"
+    """The sealed file's age layer: "hybrid" (ML-KEM-768 + X25519) or "classical" (X25519).
+    Receipts written before hybrid sealing existed were all classical."""
+    signature: str = "classical"
+    """"hybrid" (Ed25519 + ML-DSA-65, sealed report version 2) or "classical" (Ed25519)."""
 
     @property
     def status(self) -> str:

@@ -1,8 +1,12 @@
-"""Sealed reports (format version 1): a signed container inside one age file.
+"""Sealed reports (format versions 1 and 2): a signed container inside one age file.
 
 This module owns the format of docs/spec/sealed-report.md. A sealed report is an age v1
-file encrypted to X25519 recipients: the partners the reporter chose, and the reporter
-only when they chose to be able to re-read it. Inside is the *container*::
+file encrypted to the partners the reporter chose, and to the reporter only when they
+chose to be able to re-read it: to their MLKEM768-X25519 (age1pq) recipients when every
+reader has one, else to their X25519 recipients. A classical sender writes version 1; a
+hybrid sender writes version 2 (spec §12): its whole key set in the header, the age
+layer's protection in the signed statement, and an ML-DSA-65 signature after the
+Ed25519 one. Inside is the *container*::
 
     "securesubmit-sealed v1\\n" | u32be header length | header (canonical JSON)
     | attachment 1 bytes | ... | attachment n bytes | Ed25519 signature (64 bytes)
@@ -33,7 +37,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 if TYPE_CHECKING:
     pass
 
-from securesubmit.core import crypto, identity
+from securesubmit.core import agev1, crypto, identity
 from securesubmit.core.identity import PublicKeys
 from securesubmit.core.streams import IterReader
 from securesubmit.errors import (
@@ -46,10 +50,19 @@ from securesubmit.errors import (
 )
 
 MAGIC = b"securesubmit-sealed v1\n"
+MAGIC_V2 = b"securesubmit-sealed v2\n"
+"""Version 2: a hybrid sender (Ed25519 + ML-DSA-65), both signatures in the trailer, and
+the protection of the age layer signed (spec §12)."""
 _MAGIC_STEM = b"securesubmit-sealed v"
 HEADER_LENGTH_SIZE = 4
 SIGNATURE_LABEL = "sealed-report"
 SIGNED_VERSION_LINE = "securesubmit-sealed-report v1"
+SIGNED_VERSION_LINE_V2 = "securesubmit-sealed-report v2"
+TRAILER_SIZE_V2 = crypto.SIGNATURE_SIZE + crypto.MLDSA_SIGNATURE_SIZE
+"""Ed25519 (64 bytes) then ML-DSA-65 (3,309 bytes)."""
+HYBRID = "hybrid"
+CLASSICAL = "classical"
+ENCRYPTIONS = (HYBRID, CLASSICAL)
 
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_ATTACHMENTS = 1000
@@ -76,6 +89,9 @@ _HEADER_KEYS = frozenset(
     {"attachments", "created", "recipients", "report", "report_id", "sealed", "sender"}
 )
 _SENDER_KEYS = frozenset({"encryption_public", "fingerprint", "signing_public"})
+_HEADER_KEYS_V2 = _HEADER_KEYS | {"encryption"}
+_SENDER_KEYS_V2 = _SENDER_KEYS | {"mldsa_public", "pq_public"}
+_HEX_RE = re.compile(r"(?:[0-9a-f]{2})+")
 _ATTACHMENT_KEYS = frozenset(
     {"media_type", "name", "original_sha256", "scrubbed", "sha256", "size"}
 )
@@ -98,6 +114,15 @@ class AttachmentAltered(VerificationError):
     """An attachment does not match the SHA-256 recorded in the sealed report."""
 
     hint = "the report was altered or damaged; ask the sender to export it again"
+
+
+class ProtectionDowngraded(VerificationError):
+    """The sealed report's age layer is not the one its sender signed for (spec §12.3)."""
+
+    hint = (
+        "someone who could decrypt the report replaced its encryption with a weaker one; "
+        "do not trust this copy, ask the sender for the report again"
+    )
 
 
 class AttachmentChanged(SecureSubmitError):
@@ -130,8 +155,13 @@ class AttachmentSource:
 
     ``sha256`` is the SHA-256 of exactly the ``size`` bytes ``open()`` gives (the vault
     records it when the file is attached). When it is None, sealing reads the content
-    twice: once to hash it for the header, once to seal it. Either way the bytes are
-    hashed again as they are sealed, and a difference raises AttachmentChanged.
+    twice: once to hash it for the header, once to seal it. The bytes are hashed again as
+    they are sealed, and a difference raises AttachmentChanged — unless ``authenticated``
+    is set: then ``open()`` reads storage that authenticates every block it returns
+    against the same ``sha256`` and ``size`` that were recorded together with it (the
+    vault's chunks: AEAD bound to their attachment and index, count and hash in the
+    attachment's own authenticated record), so hashing them again would detect nothing
+    that reading them does not. The size is still checked (too short, too long).
     """
 
     name: str
@@ -141,6 +171,9 @@ class AttachmentSource:
     original_sha256: bytes | None = None
     scrubbed: Sequence[str] = ()
     sha256: bytes | None = None
+    authenticated: bool = False
+    """The bytes of ``open()`` are authenticated storage matching ``sha256`` (see above);
+    ignored when ``sha256`` is None."""
 
 
 class AttachmentSink(Protocol):
@@ -175,6 +208,15 @@ class SealReceipt:
     """Bytes of the container (the age plaintext)."""
     sealed_size: int
     """Bytes of the age file written to ``dest``."""
+    version: int = 1
+    """1: classical sender (Ed25519); 2: hybrid sender (Ed25519 + ML-DSA-65)."""
+    encryption: str = CLASSICAL
+    """The age layer: ``hybrid`` (mlkem768x25519 stanzas only) or ``classical`` (X25519)."""
+    mldsa_signature: bytes | None = None
+
+    @property
+    def signature_protection(self) -> str:
+        return HYBRID if self.version == 2 else CLASSICAL
 
 
 @dataclass(frozen=True)
@@ -192,10 +234,20 @@ class OpenedReport:
     payload_sha256: bytes
     signature: bytes
     container_size: int
+    version: int = 1
+    encryption: str | None = None
+    """The age layer as found: ``hybrid`` or ``classical``; None when the container was
+    decrypted by other means (verify_container) and the age layer was not seen."""
+    mldsa_signature: bytes | None = None
 
     @property
     def sender_fingerprint(self) -> bytes:
         return self.sender.fingerprint
+
+    @property
+    def signature_protection(self) -> str:
+        """``hybrid`` (Ed25519 and ML-DSA-65, version 2) or ``classical`` (Ed25519)."""
+        return HYBRID if self.version == 2 else CLASSICAL
 
 
 @dataclass(frozen=True)
@@ -207,6 +259,9 @@ class _Header:
     sender: PublicKeys
     recipients: tuple[bytes, ...]
     attachments: tuple[AttachmentDescriptor, ...]
+    version: int = 1
+    encryption: str | None = None
+    """Version 2 only: the age layer the sender chose (``hybrid`` or ``classical``)."""
 
 
 # --- the signed statement --------------------------------------------------------------
@@ -220,16 +275,23 @@ def signed_message(
     created: datetime,
     sealed: datetime,
     payload_sha256: bytes,
+    encryption: str | None = None,
 ) -> bytes:
-    """The statement the sender signs (label ``sealed-report``), §5 of the spec."""
-    lines = [SIGNED_VERSION_LINE, f"sender: {sender_fingerprint.hex()}"]
+    """The statement the sender signs (label ``sealed-report``): §5 of the spec, or, with
+    ``encryption`` (``hybrid`` or ``classical``), the version 2 statement of §12.2."""
+    if encryption is not None and encryption not in ENCRYPTIONS:
+        raise ValueError("encryption is 'hybrid' or 'classical'")
+    version_line = SIGNED_VERSION_LINE if encryption is None else SIGNED_VERSION_LINE_V2
+    lines = [version_line, f"sender: {sender_fingerprint.hex()}"]
     lines += [f"recipient: {fp.hex()}" for fp in sorted(recipients)]
     lines += [
         f"report-id: {report_id}",
         f"created: {identity._format_time(created)}",
         f"sealed: {identity._format_time(sealed)}",
-        f"payload-sha256: {payload_sha256.hex()}",
     ]
+    if encryption is not None:
+        lines.append(f"encryption: {encryption}")
+    lines.append(f"payload-sha256: {payload_sha256.hex()}")
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
@@ -242,10 +304,15 @@ def verify_sealed_signature(
     sealed: datetime,
     payload_sha256: bytes,
     signature: bytes,
+    encryption: str | None = None,
+    mldsa_signature: bytes | None = None,
 ) -> None:
     """Raise BadSignature unless ``signature`` is ``sender``'s over the statement of §5.
 
-    crypto.verify refuses small-order and non-canonical sender keys (WeakKey)."""
+    Version 2 (``encryption`` given, ``sender`` hybrid): both ``signature`` (Ed25519) and
+    ``mldsa_signature`` (ML-DSA-65) must verify over the statement of §12.2
+    (identity.verify_key_set_signatures). crypto.verify refuses small-order and
+    non-canonical sender keys (WeakKey)."""
     message = signed_message(
         sender_fingerprint=sender.fingerprint,
         recipients=recipients,
@@ -253,13 +320,22 @@ def verify_sealed_signature(
         created=created,
         sealed=sealed,
         payload_sha256=payload_sha256,
+        encryption=encryption,
     )
+    if encryption is not None and not sender.is_hybrid:
+        raise BadSignature("a version 2 sealed report must name a hybrid sender")
     try:
-        crypto.verify(sender.signing_public, SIGNATURE_LABEL, message, signature)
-    except BadSignature:
+        identity.verify_key_set_signatures(
+            sender,
+            SIGNATURE_LABEL,
+            message,
+            identity.KeySetSignatures(signature, mldsa_signature),
+        )
+    except BadSignature as error:
+        which = "" if encryption is None else f" ({error})"
         raise BadSignature(
             "the sealed report's signature does not verify: it was altered, or it was not "
-            "signed by the sender it names"
+            f"signed by the sender it names{which}"
         ) from None
 
 
@@ -271,6 +347,7 @@ def _message_for(header: _Header, payload_sha256: bytes) -> bytes:
         created=header.created,
         sealed=header.sealed,
         payload_sha256=payload_sha256,
+        encryption=header.encryption,
     )
 
 
@@ -453,9 +530,44 @@ def _parse_attachment(value: Any, number: int) -> AttachmentDescriptor:
     )
 
 
-def _parse_header(raw: bytes) -> _Header:
-    """Every rule of spec §3, in the order of spec §7."""
-    value = _check_keys(_load_canonical(raw), _HEADER_KEYS, "the sealed report's header")
+def _hex_key(value: Any, size: int, what: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 2 * size or not _HEX_RE.fullmatch(value):
+        raise FormatError(f"{what} is not {2 * size} lower-case hex digits")
+    return bytes.fromhex(value)
+
+
+def _parse_sender(value: Any, version: int) -> PublicKeys:
+    keys = _SENDER_KEYS if version == 1 else _SENDER_KEYS_V2
+    sender_raw = _check_keys(value, keys, "the sealed report's sender")
+    signing_public = _hex32(sender_raw["signing_public"], "the sender's signing key")
+    encryption_public = _hex32(sender_raw["encryption_public"], "the sender's encryption key")
+    mldsa_public = pq_public = None
+    if version == 2:
+        mldsa_public = _hex_key(
+            sender_raw["mldsa_public"], crypto.MLDSA_PUBLIC_KEY_SIZE, "the sender's ML-DSA-65 key"
+        )
+        pq_public = _hex_key(
+            sender_raw["pq_public"],
+            crypto.AGE_HYBRID_PUBLIC_KEY_SIZE,
+            "the sender's post-quantum encryption key",
+        )
+    stated = _hex32(sender_raw["fingerprint"], "the sender's fingerprint")
+    try:
+        sender = PublicKeys(signing_public, encryption_public, mldsa_public, pq_public)
+    except WeakKey as error:
+        raise WeakKey(f"the sealed report's sender key is refused: {error}") from None
+    if sender.fingerprint != stated:
+        raise FormatError("the sender's fingerprint in the sealed report does not match its keys")
+    return sender
+
+
+def _parse_header(raw: bytes, version: int = 1) -> _Header:
+    """Every rule of spec §3 (and §12 for version 2), in the order of spec §7."""
+    value = _check_keys(
+        _load_canonical(raw),
+        _HEADER_KEYS if version == 1 else _HEADER_KEYS_V2,
+        "the sealed report's header",
+    )
     report_id = value["report_id"]
     if not isinstance(report_id, str) or not _REPORT_ID_RE.fullmatch(report_id):
         raise FormatError(
@@ -466,16 +578,12 @@ def _parse_header(raw: bytes) -> _Header:
     if sealed < created:
         raise FormatError("the sealed report says it was sealed before it was created")
 
-    sender_raw = _check_keys(value["sender"], _SENDER_KEYS, "the sealed report's sender")
-    signing_public = _hex32(sender_raw["signing_public"], "the sender's signing key")
-    encryption_public = _hex32(sender_raw["encryption_public"], "the sender's encryption key")
-    stated = _hex32(sender_raw["fingerprint"], "the sender's fingerprint")
-    try:
-        sender = PublicKeys(signing_public, encryption_public)
-    except WeakKey as error:
-        raise WeakKey(f"the sealed report's sender key is refused: {error}") from None
-    if sender.fingerprint != stated:
-        raise FormatError("the sender's fingerprint in the sealed report does not match its keys")
+    encryption: str | None = None
+    if version == 2:
+        encryption = value["encryption"]
+        if encryption not in ENCRYPTIONS:
+            raise FormatError("the sealed report's encryption is not 'hybrid' or 'classical'")
+    sender = _parse_sender(value["sender"], version)
 
     recipients_raw = value["recipients"]
     if not isinstance(recipients_raw, list) or not 1 <= len(recipients_raw) <= MAX_RECIPIENTS:
@@ -508,11 +616,13 @@ def _parse_header(raw: bytes) -> _Header:
         sender=sender,
         recipients=recipients,
         attachments=attachments,
+        version=version,
+        encryption=encryption,
     )
 
 
 def _header_json(header: _Header) -> dict[str, Any]:
-    return {
+    value: dict[str, Any] = {
         "attachments": [
             {
                 "media_type": a.media_type,
@@ -535,6 +645,15 @@ def _header_json(header: _Header) -> dict[str, Any]:
             "signing_public": header.sender.signing_public.hex(),
         },
     }
+    if header.version == 2:
+        sender = header.sender
+        if sender.mldsa_public is None or sender.pq_public is None:
+            raise ValueError("a version 2 sealed report has a hybrid sender")
+        value["encryption"] = header.encryption
+        value["sender"].update(
+            mldsa_public=sender.mldsa_public.hex(), pq_public=sender.pq_public.hex()
+        )
+    return value
 
 
 def _encode_header(header: _Header) -> bytes:
@@ -552,7 +671,7 @@ def _encode_header(header: _Header) -> bytes:
             f"(more than {MAX_HEADER_BYTES // 1024} KiB)"
         )
     try:
-        parsed = _parse_header(raw)
+        parsed = _parse_header(raw, header.version)
     except FormatError as error:
         raise InputError(f"the report cannot be sealed: {error}") from None
     if parsed.report != header.report:
@@ -585,6 +704,7 @@ class _CountingWriter:
 class _Signed:
     payload_sha256: bytes = b""
     signature: bytes = b""
+    mldsa_signature: bytes | None = None
 
 
 def _hash_source(source: AttachmentSource, number: int) -> bytes:
@@ -639,7 +759,7 @@ def _container_chunks(
     prefix: bytes,
     header: _Header,
     sources: Sequence[AttachmentSource],
-    sender_seed: bytes,
+    key_set: identity.SigningKeySet,
     signed: _Signed,
     progress: Callable[[int], None] | None,
 ) -> Generator[bytes, None, None]:
@@ -650,6 +770,9 @@ def _container_chunks(
     if progress is not None:
         progress(done)
     for number, (source, descriptor) in enumerate(zip(sources, header.attachments, strict=True), 1):
+        # Re-hashing proves that the bytes sealed are the ones the header's SHA-256 names;
+        # authenticated storage already proves it (AttachmentSource), so once is enough.
+        recheck = not (source.authenticated and source.sha256 is not None)
         hasher = crypto.sha256_hasher()
         remaining = descriptor.size
         with source.open() as stream:
@@ -659,7 +782,8 @@ def _container_chunks(
                     raise AttachmentChanged(
                         f"attachment {number} no longer has the {descriptor.size} bytes it had"
                     )
-                hasher.update(block)
+                if recheck:
+                    hasher.update(block)
                 payload.update(block)
                 remaining -= len(block)
                 done += len(block)
@@ -670,13 +794,33 @@ def _container_chunks(
                 raise AttachmentChanged(
                     f"attachment {number} has grown beyond the {descriptor.size} bytes it had"
                 )
-        if hasher.digest() != descriptor.sha256:
+        if recheck and hasher.digest() != descriptor.sha256:
             raise AttachmentChanged(f"attachment {number} changed while it was being sealed")
     signed.payload_sha256 = payload.digest()
-    signed.signature = crypto.sign(
-        sender_seed, SIGNATURE_LABEL, _message_for(header, signed.payload_sha256)
+    signatures = identity.sign_with_key_set(
+        key_set, SIGNATURE_LABEL, _message_for(header, signed.payload_sha256)
     )
-    yield signed.signature
+    signed.signature, signed.mldsa_signature = signatures.ed25519, signatures.mldsa
+    yield signed.signature + (signatures.mldsa or b"")
+
+
+def encryption_for(readers: Iterable[PublicKeys]) -> str:
+    """``hybrid`` when every reader has a post-quantum (age1pq) recipient, else
+    ``classical``: age never mixes the two kinds in one file (a classical stanza would
+    leave the file open to a quantum computer), so one classical reader makes the whole
+    file X25519 (spec §12.1)."""
+    chosen = list(readers)
+    return HYBRID if chosen and all(k.pq_public is not None for k in chosen) else CLASSICAL
+
+
+def age_recipients(readers: Iterable[PublicKeys]) -> list[agev1.Recipient]:
+    """The age recipients a report for ``readers`` is encrypted to: one per reader, in
+    order: each reader's MLKEM768-X25519 key when every reader has one, otherwise each
+    reader's X25519 key (encryption_for)."""
+    chosen = list(readers)
+    if encryption_for(chosen) == HYBRID:
+        return [agev1.HybridRecipient(cast(bytes, k.pq_public)) for k in chosen]
+    return [agev1.X25519Recipient(keys.encryption_public) for keys in chosen]
 
 
 def seal_report(
@@ -692,8 +836,15 @@ def seal_report(
     sealed: datetime,
     keep_readable: bool = False,
     progress: Callable[[int], None] | None = None,
+    sender_mldsa_seed: bytes | None = None,
+    sender_pq_public: bytes | None = None,
 ) -> SealReceipt:
     """Write ``report`` and its attachments to ``dest`` as one sealed report.
+
+    A hybrid sender (``sender_mldsa_seed`` and ``sender_pq_public`` given) writes version
+    2: its full key set in the header, Ed25519 and ML-DSA-65 signatures, and the age
+    layer's protection signed (spec §12); a classical sender writes version 1. The age
+    layer is hybrid when every reader has a post-quantum recipient (encryption_for).
 
     The age file is encrypted to every key in ``recipients`` and, when ``keep_readable``,
     to the sender's own ``sender_encryption_public`` (then the sender's fingerprint is
@@ -705,7 +856,16 @@ def seal_report(
     attachment's bytes differ from its size or SHA-256. On any exception ``dest`` holds a
     partial file that the caller must discard. Times are taken as UTC whole seconds.
     """
-    sender = PublicKeys(crypto.signing_public_key(sender_seed), sender_encryption_public)
+    if (sender_mldsa_seed is None) != (sender_pq_public is None):
+        raise ValueError("a hybrid sender gives both its ML-DSA-65 seed and its age1pq key")
+    key_set = identity.SigningKeySet(sender_seed, sender_mldsa_seed)
+    sender = PublicKeys(
+        crypto.signing_public_key(sender_seed),
+        sender_encryption_public,
+        key_set.mldsa_public,
+        sender_pq_public,
+    )
+    version = 2 if sender.is_hybrid else 1
     if not recipients:
         raise InputError("a report must be sealed to at least one partner")
     readers = [*recipients, sender] if keep_readable else list(recipients)
@@ -726,6 +886,8 @@ def seal_report(
         sender=sender,
         recipients=tuple(sorted(fingerprints)),
         attachments=tuple(_describe(a, n) for n, a in enumerate(attachments, 1)),
+        version=version,
+        encryption=encryption_for(readers) if version == 2 else None,
     )
     raw = _encode_header(header)  # refuses bad input before hours are spent hashing
     if any(a.sha256 is None for a in attachments):
@@ -735,21 +897,22 @@ def seal_report(
         )
         header = replace(header, attachments=hashed)
         raw = _encode_header(header)
-    prefix = MAGIC + len(raw).to_bytes(HEADER_LENGTH_SIZE, "big") + raw
+    magic = MAGIC if version == 1 else MAGIC_V2
+    prefix = magic + len(raw).to_bytes(HEADER_LENGTH_SIZE, "big") + raw
 
     signed = _Signed()
-    chunks = _container_chunks(prefix, header, attachments, sender_seed, signed, progress)
+    chunks = _container_chunks(prefix, header, attachments, key_set, signed, progress)
     reader = IterReader(chunks)
     writer = _CountingWriter(dest)
     try:
-        # crypto.age_encrypt_stream raises the streams' own errors (an attachment that
-        # changed while sealing, a full disk) instead of pyrage's.
-        crypto.age_encrypt_stream(
-            cast(BinaryIO, reader), cast(BinaryIO, writer), [k.encryption_public for k in readers]
+        # The streams' own errors (an attachment that changed while sealing, a full
+        # disk) propagate unchanged from the age layer.
+        agev1.encrypt_stream(
+            cast(BinaryIO, reader), cast(BinaryIO, writer), age_recipients(readers)
         )
     finally:
         chunks.close()
-    if not signed.signature:  # pragma: no cover - pyrage reads to the end or raises
+    if not signed.signature:  # pragma: no cover - agev1 reads to the end or raises
         raise RuntimeError("the age encryption stopped before the end of the report")
     return SealReceipt(
         report_id=header.report_id,
@@ -762,8 +925,11 @@ def seal_report(
         signature=signed.signature,
         container_size=len(prefix)
         + sum(a.size for a in header.attachments)
-        + crypto.SIGNATURE_SIZE,
+        + (crypto.SIGNATURE_SIZE if version == 1 else TRAILER_SIZE_V2),
         sealed_size=writer.count,
+        version=version,
+        encryption=encryption_for(readers),
+        mldsa_signature=signed.mldsa_signature,
     )
 
 
@@ -779,8 +945,9 @@ _DONE_STATE = 5
 
 
 class _ContainerParser:
-    """A push parser: ``write`` is fed the container in pieces of any size (by pyrage's
-    ``decrypt_io`` or by ``verify_container``); ``finish`` checks what needs the whole.
+    """A push parser: ``write`` is fed the container in pieces of any size (by
+    ``agev1.decrypt_untrusted`` or by ``verify_container``); ``finish`` checks what needs
+    the whole.
 
     It holds at most the header (≤ 1 MiB) and forwards attachment bytes to the sink as
     they come, hashing them on the way.
@@ -798,6 +965,7 @@ class _ContainerParser:
         self._remaining = 0
         self._attachment = crypto.sha256_hasher()
         self._signature = b""
+        self._version = 1
         self._error: BaseException | None = None
 
     def writable(self) -> bool:
@@ -808,8 +976,7 @@ class _ContainerParser:
 
     def write(self, data: bytes) -> int:
         # The first error is kept and raised again by every later call and by finish(),
-        # so a caller that loses an exception (pyrage does, in one place) cannot go on
-        # to accept the report.
+        # so a caller that loses an exception cannot go on to accept the report.
         if self._error is not None:
             raise self._error
         try:
@@ -850,7 +1017,7 @@ class _ContainerParser:
 
     def _check_magic(self) -> None:
         seen = bytes(self._field)
-        if MAGIC.startswith(seen):
+        if MAGIC.startswith(seen) or MAGIC_V2.startswith(seen):
             return
         if seen.startswith(_MAGIC_STEM):
             raise FormatError(
@@ -864,6 +1031,7 @@ class _ContainerParser:
         field = bytes(self._field)
         self._field.clear()
         if self._state == _MAGIC_STATE:
+            self._version = 2 if field == MAGIC_V2 else 1
             self._state, self._need = _LENGTH_STATE, HEADER_LENGTH_SIZE
         elif self._state == _LENGTH_STATE:
             length = int.from_bytes(field, "big")
@@ -875,7 +1043,7 @@ class _ContainerParser:
                 )
             self._state, self._need = _HEADER_STATE, length
         elif self._state == _HEADER_STATE:
-            self._header = _parse_header(field)
+            self._header = _parse_header(field, self._version)
             self._next_attachment()
         else:  # the trailer
             self._signature = field
@@ -891,7 +1059,8 @@ class _ContainerParser:
         while True:
             self._index += 1
             if self._index == len(header.attachments):
-                self._state, self._need = _TRAILER_STATE, crypto.SIGNATURE_SIZE
+                trailer = crypto.SIGNATURE_SIZE if self._version == 1 else TRAILER_SIZE_V2
+                self._state, self._need = _TRAILER_STATE, trailer
                 return
             self._attachment = crypto.sha256_hasher()
             self._remaining = header.attachments[self._index].size
@@ -912,7 +1081,10 @@ class _ContainerParser:
             )
 
     def finish(
-        self, my_fingerprint: bytes, known_senders: Callable[[bytes], None] | None
+        self,
+        my_fingerprint: bytes,
+        known_senders: Callable[[bytes], None] | None,
+        age_post_quantum: bool | None = None,
     ) -> OpenedReport:
         if self._error is not None:
             raise self._error
@@ -922,6 +1094,8 @@ class _ContainerParser:
             raise FormatError("the sealed report is truncated: it ends before its signature")
         header = self._parsed_header()
         payload_sha256 = self._payload.digest()
+        ed25519 = self._signature[: crypto.SIGNATURE_SIZE]
+        mldsa = self._signature[crypto.SIGNATURE_SIZE :] if header.version == 2 else None
         verify_sealed_signature(
             sender=header.sender,
             recipients=header.recipients,
@@ -929,8 +1103,16 @@ class _ContainerParser:
             created=header.created,
             sealed=header.sealed,
             payload_sha256=payload_sha256,
-            signature=self._signature,
+            signature=ed25519,
+            encryption=header.encryption,
+            mldsa_signature=mldsa,
         )
+        found = None if age_post_quantum is None else HYBRID if age_post_quantum else CLASSICAL
+        if found is not None and header.encryption is not None and found != header.encryption:
+            raise ProtectionDowngraded(
+                f"the sealed report's age layer is {found}, but its sender sealed it "
+                f"{header.encryption}: its encryption was replaced"
+            )
         if my_fingerprint not in header.recipients:
             raise ForwardedReport(
                 "this report was sealed for other recipients and re-encrypted to you — "
@@ -947,23 +1129,28 @@ class _ContainerParser:
             recipients=header.recipients,
             attachments=header.attachments,
             payload_sha256=payload_sha256,
-            signature=self._signature,
+            signature=ed25519,
             container_size=self._size,
+            version=header.version,
+            encryption=found if found is not None else header.encryption,
+            mldsa_signature=mldsa,
         )
 
 
 def _verify_into(
-    feed: Callable[[_ContainerParser], None],
+    feed: Callable[[_ContainerParser], bool | None],
     sink: AttachmentSink,
     my_fingerprint: bytes,
     known_senders: Callable[[bytes], None] | None,
 ) -> OpenedReport:
+    """``feed`` writes the container into the parser and returns whether the age layer
+    it came through is post-quantum (None when there was no age layer to see)."""
     if not isinstance(my_fingerprint, bytes) or len(my_fingerprint) != identity.FINGERPRINT_SIZE:
         raise ValueError("my_fingerprint must be a 32-byte fingerprint")
     parser = _ContainerParser(sink)
     try:
-        feed(parser)
-        opened = parser.finish(my_fingerprint, known_senders)
+        age_post_quantum = feed(parser)
+        opened = parser.finish(my_fingerprint, known_senders, age_post_quantum)
         sink.commit()
     except BaseException:
         sink.discard()
@@ -974,17 +1161,19 @@ def _verify_into(
 def open_sealed(
     source: BinaryIO,
     *,
-    identity_secrets: Sequence[bytes],
+    identity_secrets: Sequence[bytes | agev1.Identity],
     my_fingerprint: bytes,
     sink: AttachmentSink,
     known_senders: Callable[[bytes], None] | None,
 ) -> OpenedReport:
     """Decrypt, parse and verify a sealed report from outside, streaming.
 
-    ``identity_secrets`` are the X25519 secrets to try; ``my_fingerprint`` is the
-    fingerprint of the keys they belong to, which the report must name among its
-    recipients (else ForwardedReport). ``known_senders``, if given, is called with the
-    verified sender's fingerprint and raises if that sender is not accepted.
+    ``identity_secrets`` are the keys to try, in order: 32-byte X25519 secrets (as the
+    vault holds them) or ``agev1`` identities (X25519 or post-quantum hybrid);
+    ``my_fingerprint`` is the fingerprint of the keys they belong to, which the report
+    must name among its recipients (else ForwardedReport). ``known_senders``, if given,
+    is called with the verified sender's fingerprint and raises if that sender is not
+    accepted.
 
     Attachment bytes go to ``sink`` as they are decrypted; ``sink.commit()`` is called
     once every check has passed, and ``sink.discard()`` on any failure before the
@@ -996,8 +1185,9 @@ def open_sealed(
     if not identity_secrets:
         raise ValueError("at least one identity secret is required")
 
-    def feed(parser: _ContainerParser) -> None:
-        crypto.age_decrypt_untrusted(source, cast(BinaryIO, parser), identity_secrets)
+    def feed(parser: _ContainerParser) -> bool:
+        header = agev1.decrypt_untrusted(source, cast(BinaryIO, parser), identity_secrets)
+        return agev1.is_post_quantum(header)
 
     return _verify_into(feed, sink, my_fingerprint, known_senders)
 
@@ -1017,5 +1207,6 @@ def verify_container(
     def feed(parser: _ContainerParser) -> None:
         while block := source.read(_BLOCK):
             parser.write(block)
+        return None
 
     return _verify_into(feed, sink, my_fingerprint, known_senders)

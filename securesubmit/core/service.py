@@ -7,6 +7,8 @@ a path) so tests can pass a fixed clock and a cheap KDF.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import io
 import os
 import sqlite3
@@ -16,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from securesubmit.core import crypto, fs
+from securesubmit.core import agev1, crypto, fs
 from securesubmit.core import identity as cards
 from securesubmit.core.audit import AuditResult
 from securesubmit.core.identity import IdentityCard, PublicKeys
@@ -32,11 +34,17 @@ from securesubmit.core.models import (
     validate,
 )
 from securesubmit.core.partners import VERIFY_METHODS, Partner
+from securesubmit.core.streams import ByteTally, Progress
 from securesubmit.core.vault import DEFAULT_MAX_FAILED, ChunkSink, LockedInfo, Vault
 from securesubmit.errors import InputError, NotFound, Refused, VaultCorrupt, VaultNotFound
 
 Clock = Callable[[], datetime]
 ROLES = ("reporter", "coordinator")
+POST_QUANTUM_BY_DEFAULT = True
+"""Whether create_vault gives a new vault a hybrid identity (ML-DSA-65 and age1pq keys,
+version 2 cards) when not told. Hybrid senders write sealed reports and bundles of
+version 2 (docs/spec/sealed-report.md §12, bundle.md §13), signed with Ed25519 and
+ML-DSA-65. ``create_vault(post_quantum=False)`` still makes a classical vault."""
 MIN_PASSPHRASE = 8
 
 
@@ -71,7 +79,11 @@ def check_new_passphrase(passphrase: str) -> None:
 
 @dataclass(frozen=True)
 class Identity:
-    """The vault owner's own keys and public description. Secret; lives only in the vault."""
+    """The vault owner's own keys and public description. Secret; lives only in the vault.
+
+    A hybrid identity (every new vault's) also has an ML-DSA-65 seed and an
+    MLKEM768-X25519 (age1pq) seed; an identity made before them is classical until
+    Session.upgrade_identity. Old decryption keys are kept after every rotation."""
 
     signing_seed: bytes
     encryption_secret: bytes
@@ -81,10 +93,52 @@ class Identity:
     created: str
     previous_encryption_secrets: tuple[bytes, ...] = ()
     statements: tuple[str, ...] = ()
+    mldsa_seed: bytes | None = None
+    hybrid_seed: bytes | None = None
+    previous_hybrid_seeds: tuple[bytes, ...] = ()
+    require_hybrid: bool = False
+    """The last card exported asked partners for hybrid (post-quantum) encryption only:
+    bundles whose age layer is classical are then refused on import."""
+
+    def __post_init__(self) -> None:
+        if (self.mldsa_seed is None) != (self.hybrid_seed is None):
+            raise VaultCorrupt("the vault's identity has only some of its post-quantum keys")
+
+    @property
+    def is_hybrid(self) -> bool:
+        return self.mldsa_seed is not None
+
+    @property
+    def key_set(self) -> cards.SigningKeySet:
+        """The signing keys, for identity.sign_with_key_set."""
+        return cards.SigningKeySet(self.signing_seed, self.mldsa_seed)
+
+    @property
+    def age_identities(self) -> list[agev1.Identity]:
+        """Every age identity to open files with: post-quantum ones first, then X25519,
+        current before earlier (rotated-away) keys."""
+        hybrid = [] if self.hybrid_seed is None else [self.hybrid_seed]
+        return [
+            *(agev1.HybridIdentity(s) for s in [*hybrid, *reversed(self.previous_hybrid_seeds)]),
+            *(
+                agev1.X25519Identity(s)
+                for s in [self.encryption_secret, *reversed(self.previous_encryption_secrets)]
+            ),
+        ]
+
+    @property
+    def hybrid_public(self) -> bytes | None:
+        """The MLKEM768-X25519 public key (age1pq recipient), None if classical."""
+        return None if self.hybrid_seed is None else crypto.hybrid_public_key(self.hybrid_seed)
 
     @property
     def keys(self) -> PublicKeys:
-        return PublicKeys(self.signing_public, self.encryption_public)
+        return PublicKeys(
+            self.signing_public,
+            self.encryption_public,
+            None if self.mldsa_seed is None else crypto.mldsa_public_key(self.mldsa_seed),
+            self.hybrid_public,
+        )
 
     @property
     def fingerprint(self) -> bytes:
@@ -114,6 +168,10 @@ class Identity:
             "created": self.created,
             "previous_encryption_secrets": [k.hex() for k in self.previous_encryption_secrets],
             "statements": list(self.statements),
+            "mldsa_seed": None if self.mldsa_seed is None else self.mldsa_seed.hex(),
+            "hybrid_seed": None if self.hybrid_seed is None else self.hybrid_seed.hex(),
+            "previous_hybrid_seeds": [k.hex() for k in self.previous_hybrid_seeds],
+            "require_hybrid": self.require_hybrid,
         }
 
     @classmethod
@@ -129,10 +187,59 @@ class Identity:
                 bytes.fromhex(k) for k in record.get("previous_encryption_secrets", [])
             ),
             statements=tuple(record.get("statements", [])),
+            mldsa_seed=_optional_hex(record.get("mldsa_seed")),
+            hybrid_seed=_optional_hex(record.get("hybrid_seed")),
+            previous_hybrid_seeds=tuple(
+                bytes.fromhex(k) for k in record.get("previous_hybrid_seeds", [])
+            ),
+            require_hybrid=bool(record.get("require_hybrid", False)),
         )
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
         return f"Identity(role={self.role!r}, <secret keys hidden>)"
+
+
+def _refuse_classical_sealing(
+    partners: list[Partner], me: Identity, keep_readable: bool
+) -> None:
+    """Sealing will be classical (some reader has no post-quantum key): refuse it, in one
+    line, if a chosen partner's card requires hybrid sealing (identity-card.md §13)."""
+    strict = [p for p in partners if p.requires_hybrid]
+    if not strict:
+        return
+    classical = [p.name for p in partners if not p.is_hybrid]
+    if keep_readable and not me.is_hybrid:
+        classical.append("your own copy (your keys are classical only)")
+    raise Refused(
+        f"{strict[0].name} requires post-quantum (hybrid) sealing, but "
+        f"{', '.join(classical)} cannot receive it: seal to {strict[0].name} separately",
+        hint="or upgrade your keys first: securesubmit identity upgrade --out FILE"
+        if keep_readable and not me.is_hybrid
+        else None,
+    )
+
+
+def _optional_hex(value: Any) -> bytes | None:
+    return None if value is None else bytes.fromhex(value)
+
+
+def _refuse_downgrade(partner: Partner, card: IdentityCard) -> None:
+    """Refuse a classical-only card that carries keys of a partner known with hybrid
+    keys: only someone who can forge Ed25519 signatures, or the partner going back to
+    weaker keys, makes one (docs/spec/identity-card.md §8.4)."""
+    if card.is_hybrid:
+        return
+    for period in partner.history.periods:
+        keys = period.keys
+        if keys.is_hybrid and (
+            card.signing_public == keys.signing_public
+            or card.encryption_public == keys.encryption_public
+        ):
+            raise Refused(
+                f"this card is classical only, but it carries keys that {partner.name} "
+                "uses with post-quantum keys: a downgrade is refused",
+                hint="ask the partner, by phone or in person, for their current card",
+            )
 
 
 @dataclass(frozen=True)
@@ -156,8 +263,12 @@ def create_vault(
     max_failed: int = DEFAULT_MAX_FAILED,
     clock: Clock = utc_now,
     rng: crypto.Rng | None = None,
+    post_quantum: bool | None = None,
 ) -> Session:
+    """A new vault with a new identity: hybrid (post-quantum) when ``post_quantum``, or
+    when it is None and POST_QUANTUM_BY_DEFAULT is set; classical otherwise."""
     check_new_passphrase(passphrase)
+    hybrid = POST_QUANTUM_BY_DEFAULT if post_quantum is None else post_quantum
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}", hint="choose reporter or coordinator")
     if not 1 <= max_failed <= 1000:
@@ -180,6 +291,8 @@ def create_vault(
             organisation=organisation,
             role=role,
             created=now_iso(clock()),
+            mldsa_seed=crypto.generate_mldsa_key(rng) if hybrid else None,
+            hybrid_seed=crypto.generate_hybrid_encryption_key(rng) if hybrid else None,
         )
         session = Session(vault, clock=clock, rng=rng)
         with vault.transaction("identity.created"):
@@ -201,17 +314,48 @@ def damaged_file_is_corrupt() -> Iterator[None]:
         raise VaultCorrupt("the vault file is damaged: SQLite could not read part of it") from None
 
 
+def _damage_is_corrupt(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` (a generator function too) with damaged_file_is_corrupt around it."""
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            with damaged_file_is_corrupt():
+                return (yield from func(*args, **kwargs))
+
+        return generator
+
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with damaged_file_is_corrupt():
+            return func(*args, **kwargs)
+
+    return call
+
+
+def _session_boundary(cls: type[Session]) -> type[Session]:
+    """Every public method and property of the session turns SQLite's own errors on a
+    damaged page into VaultCorrupt, whenever the page is first read: the session is the
+    boundary between the core and its callers (the CLI also maps them, in main). This
+    replaces a scan of every record row on unlock, which cost I/O on every command."""
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property) and member.fget is not None:
+            guarded = property(_damage_is_corrupt(member.fget), member.fset, member.fdel)
+            setattr(cls, name, guarded)
+        elif inspect.isfunction(member):
+            setattr(cls, name, _damage_is_corrupt(member))
+    return cls
+
+
 def unlock_vault(path: Path, passphrase: str, *, clock: Clock = utc_now) -> Session:
+    """A damaged page is reported when it is first read, as VaultCorrupt (see Session)."""
     with damaged_file_is_corrupt():
         vault = Vault.open(Path(path))
         try:
             vault.unlock(passphrase)
-            session = Session(vault, clock=clock)
-            # Read (not decrypt) every record row once, so a damaged page shows now as
-            # one clear error, while one altered record still leaves the rest readable.
-            for _row in vault._conn.execute("SELECT id, version, data FROM objects"):
-                pass
-            return session
+            return Session(vault, clock=clock)
         except BaseException:
             vault.close()
             raise
@@ -241,8 +385,10 @@ def panic(path: Path) -> None:
     fs.remove_vault_files(path)
 
 
+@_session_boundary
 class Session:
-    """An unlocked vault and the operations on it."""
+    """An unlocked vault and the operations on it. SQLite's errors on a damaged file
+    leave it as VaultCorrupt (see _session_boundary), also from a ``with`` block."""
 
     def __init__(self, vault: Vault, *, clock: Clock = utc_now, rng: crypto.Rng | None = None):
         self.vault = vault
@@ -264,8 +410,12 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: object, tb: object) -> None:
         self.close()
+        if isinstance(error, sqlite3.DatabaseError):  # from a stream the session handed out
+            raise VaultCorrupt(
+                "the vault file is damaged: SQLite could not read part of it"
+            ) from None
 
     # --- identity and vault -------------------------------------------------------------
 
@@ -328,8 +478,12 @@ class Session:
         self._save_identity(updated, "identity.renamed", {})
         return updated
 
-    def own_card(self, valid_days: int = 730) -> IdentityCard:
-        """Your identity card, freshly self-signed, valid for ``valid_days``."""
+    def own_card(self, valid_days: int = 730, *, require_hybrid: bool = False) -> IdentityCard:
+        """Your identity card, freshly self-signed, valid for ``valid_days``.
+
+        Version 2 (hybrid) when your identity has post-quantum keys; ``require_hybrid``
+        then asks partners to seal to you only with the post-quantum recipient. A
+        classical identity gets a version 1 card (upgrade it with upgrade_identity)."""
         me = self.identity
         if not me.name:
             raise Refused(
@@ -338,6 +492,11 @@ class Session:
             )
         if not 1 <= valid_days <= cards.MAX_CARD_LIFETIME.days:
             raise InputError(f"a card is valid for 1 to {cards.MAX_CARD_LIFETIME.days} days")
+        if require_hybrid and not me.is_hybrid:
+            raise Refused(
+                "your keys are classical only, so your card cannot require hybrid sealing",
+                hint="add post-quantum keys first: securesubmit identity upgrade --out FILE",
+            )
         now = self.clock().replace(microsecond=0)
         card = cards.make_card(
             me.signing_seed,
@@ -347,7 +506,18 @@ class Session:
             me.role,
             now,
             now + timedelta(days=valid_days),
+            mldsa_seed=me.mldsa_seed,
+            pq_public=me.hybrid_public,
+            require_hybrid=require_hybrid,
         )
+        if require_hybrid != me.require_hybrid:
+            # Partners holding this card seal to us hybrid only; bundles that are not
+            # are refused on import (exchange.import_bundle).
+            self._save_identity(
+                replace(me, require_hybrid=require_hybrid),
+                "identity.require-hybrid",
+                {"require_hybrid": require_hybrid},
+            )
         with self.vault.transaction("card.exported", {"fingerprint": card.fingerprint.hex()}):
             pass
         return card
@@ -358,25 +528,61 @@ class Session:
         The old encryption key is kept, so reports already sealed to it still open.
         """
         me = self.identity
-        new_seed = crypto.generate_signing_key(rng or self.rng)
-        new_secret = crypto.generate_encryption_key(rng or self.rng)
+        # A classical identity rotates to classical keys (version 1): post-quantum keys
+        # come with upgrade_identity, which says so in its own audit event.
+        return self._rotate(me, hybrid=me.is_hybrid, rng=rng, event="identity.rotated")
+
+    def upgrade_identity(self, rng: crypto.Rng | None = None) -> cards.RotationStatement:
+        """Move a classical identity to a hybrid key set (ML-KEM-768 + X25519,
+        ML-DSA-65 + Ed25519): a version 2 rotation statement, signed by the old keys and
+        by both new keys, hands the identity over. Partners who checked your old
+        fingerprint follow it as they follow any rotation. Old decryption keys are kept.
+
+        Raises Refused if the identity is hybrid already."""
+        me = self.identity
+        if me.is_hybrid:
+            raise Refused(
+                "your identity already has post-quantum keys; nothing was changed",
+                hint="to replace your keys anyway, use: securesubmit identity rotate",
+            )
+        return self._rotate(me, hybrid=True, rng=rng, event="identity.upgraded")
+
+    def _rotate(
+        self, me: Identity, *, hybrid: bool, rng: crypto.Rng | None, event: str
+    ) -> cards.RotationStatement:
+        rng = rng or self.rng
+        new_seed = crypto.generate_signing_key(rng)
+        new_secret = crypto.generate_encryption_key(rng)
+        new_mldsa = crypto.generate_mldsa_key(rng) if hybrid else None
+        new_hybrid = crypto.generate_hybrid_encryption_key(rng) if hybrid else None
         statement = cards.make_rotation(
             me.signing_seed,
             me.encryption_public,
             new_seed,
             crypto.encryption_public_key(new_secret),
             self.clock().replace(microsecond=0),
+            old_mldsa_seed=me.mldsa_seed,
+            old_pq_public=me.hybrid_public,
+            new_mldsa_seed=new_mldsa,
+            new_pq_public=None if new_hybrid is None else crypto.hybrid_public_key(new_hybrid),
         )
         rotated = replace(
             me,
             signing_seed=new_seed,
             encryption_secret=new_secret,
+            mldsa_seed=new_mldsa,
+            hybrid_seed=new_hybrid,
             previous_encryption_secrets=(*me.previous_encryption_secrets, me.encryption_secret),
+            previous_hybrid_seeds=(
+                me.previous_hybrid_seeds
+                if me.hybrid_seed is None
+                else (*me.previous_hybrid_seeds, me.hybrid_seed)
+            ),
             statements=(*me.statements, statement.to_text().decode("utf-8")),
         )
         self._save_identity(
             rotated,
-            "identity.rotated",
+            event,
             {"old": me.fingerprint.hex(), "new": rotated.fingerprint.hex()},
         )
         return statement
@@ -385,7 +591,12 @@ class Session:
         """A signed revocation of your current keys, to keep offline for a lost device."""
         me = self.identity
         statement = cards.make_revocation(
-            me.signing_seed, me.encryption_public, self.clock().replace(microsecond=0), reason
+            me.signing_seed,
+            me.encryption_public,
+            self.clock().replace(microsecond=0),
+            reason,
+            mldsa_seed=me.mldsa_seed,
+            pq_public=me.hybrid_public,
         )
         with self.vault.transaction("identity.revocation_made", {}):
             pass
@@ -435,6 +646,7 @@ class Session:
         if card.fingerprint == me.fingerprint:
             raise Refused("this is your own card; add the cards of your partners")
         for existing in self.list_partners():
+            _refuse_downgrade(existing, card)
             if card.fingerprint in (existing.fingerprint, existing.original_fingerprint):
                 if card.created <= existing.card.created:
                     raise Refused(
@@ -732,18 +944,23 @@ class Session:
         if size != attachment.size or hasher.hexdigest() != attachment.sha256:
             raise VaultCorrupt(f"attachment {attachment.name!r} does not match its checksum")
 
-    def save_attachment(self, ref: str, attachment_ref: str, out: Path) -> Path:
+    def save_attachment(
+        self, ref: str, attachment_ref: str, out: Path, *, progress: Progress | None = None
+    ) -> Path:
         """Write an attachment back out as a plain file; never overwrites, never escapes.
 
         ``out`` is a file path, or an existing folder: then the attachment's own name is
-        used, checked to stay inside that folder.
+        used, checked to stay inside that folder. ``progress`` may raise to cancel: the
+        partial file is removed.
         """
         attachment = self.get_attachment(ref, attachment_ref)
         out = Path(out)
         target = fs.safe_child(out, attachment.name) if out.is_dir() else out
+        tally = ByteTally(progress, attachment.size)
         with fs.atomic_writer(target) as handle:
             for block in self.read_attachment(attachment):
                 handle.write(block)
+                tally.add(len(block))
         return target
 
     def remove_attachment(self, ref: str, attachment_ref: str) -> Attachment:
@@ -780,6 +997,9 @@ class Session:
             raise InputError("fill in the required fields before sealing: " + ", ".join(missing))
         partners = self._sealing_partners(partner_refs)
         me = self.identity
+        readers = [p.keys for p in partners] + ([me.keys] if keep_readable else [])
+        if seal.encryption_for(readers) != seal.HYBRID:
+            _refuse_classical_sealing(partners, me, keep_readable)
         now = self.clock().replace(microsecond=0)
         attachments = self.list_attachments(report.id)
         sources = [
@@ -795,6 +1015,7 @@ class Session:
                 ),
                 scrubbed=a.removed_metadata,
                 sha256=bytes.fromhex(a.sha256),
+                authenticated=True,  # the vault's AEAD chunks; not hashed a second time
             )
             for a in attachments
         ]
@@ -818,6 +1039,8 @@ class Session:
                 sealed=now,
                 keep_readable=keep_readable,
                 progress=progress,
+                sender_mldsa_seed=me.mldsa_seed,
+                sender_pq_public=me.hybrid_public,
             )
             chunks = writer.close()
             receipt = Receipt(
@@ -844,6 +1067,8 @@ class Session:
                     }
                     for a in attachments
                 ],
+                encryption=result.encryption,
+                signature=result.signature_protection,
             )
             self.vault.put(sealed_id, receipt.to_record())
             for attachment in attachments:
@@ -906,31 +1131,60 @@ class Session:
         raw = self.vault.chunk_reader(bytes.fromhex(receipt.id), receipt.chunks)
         return io.BufferedReader(raw, buffer_size=1024 * 1024)
 
-    def export_sealed_file(self, ref: str, out: Path) -> Receipt:
-        """Write one sealed report as a standalone age file (it opens with `age -d`)."""
+    def export_sealed_file(
+        self, ref: str, out: Path, *, progress: Progress | None = None
+    ) -> Receipt:
+        """Write one sealed report as a standalone age file (it opens with `age -d`).
+        ``progress`` may raise to cancel: the partial file is removed."""
         receipt = self.get_receipt(ref)
-        with self.open_sealed_copy(receipt) as source, fs.atomic_writer(Path(out)) as handle:
+        tally = ByteTally(progress, receipt.file_size)
+        out = Path(out)
+        fs.remove_stale_parts(out.parent if str(out.parent) else Path("."), (".age", out.name))
+        with self.open_sealed_copy(receipt) as source, fs.atomic_writer(out) as handle:
             hasher = crypto.sha256_hasher()
             while block := source.read(1024 * 1024):
                 hasher.update(block)
                 handle.write(block)
+                tally.add(len(block))
             if hasher.hexdigest() != receipt.file_sha256:
                 raise VaultCorrupt("the sealed copy does not match its receipt")
         return receipt
 
-    def open_sealed_file(self, path: Path, save_to: Path | None = None) -> tuple[Any, list[Path]]:
+    def open_sealed_file(
+        self, path: Path, save_to: Path | None = None, *, progress: Progress | None = None
+    ) -> tuple[Any, list[Path]]:
         """Open a sealed report addressed to me: verify everything, then optionally save
         its attachments to ``save_to``. Unverified plaintext only ever goes to an
-        encrypted scratch space in the vault that is always rolled back."""
+        encrypted scratch space in the vault that is always rolled back.
+
+        ``progress`` counts the sealed file's bytes as they are read, then (when saving)
+        the attachments' bytes as they are written; it may raise to cancel.
+
+        Saving is all or nothing: every attachment is written under a temporary name
+        (fs.AtomicFiles), hashed again as it is written and compared with the verified
+        header, and all take their names only when all were written and matched. A
+        failure or a cancel leaves no file of this call in ``save_to``, neither partial
+        nor complete; a killed process leaves only hidden ``.part`` files."""
+        me = self.identity
+        secrets = me.age_identities
+        try:
+            raw = open(Path(path), "rb")  # noqa: SIM115 - closed by the with below
+            size = os.fstat(raw.fileno()).st_size
+        except OSError as exc:
+            raise NotFound(f"cannot read {path}: {exc.strerror}") from None
+        source = ByteTally(progress, size).reader(raw)
+        return self._open_sealed(source, secrets, save_to, progress)
+
+    def _open_sealed(
+        self,
+        source: BinaryIO,
+        secrets: list[agev1.Identity],
+        save_to: Path | None,
+        progress: Progress | None,
+    ) -> tuple[Any, list[Path]]:
         from securesubmit.core import seal
 
         me = self.identity
-        secrets = [me.encryption_secret, *me.previous_encryption_secrets]
-        saved: list[Path] = []
-        try:
-            source = open(Path(path), "rb")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            raise NotFound(f"cannot read {path}: {exc.strerror}") from None
         with source, self.vault.scratch():
             sink = ChunkSink(self.vault, self.rng)
             opened = seal.open_sealed(
@@ -940,14 +1194,28 @@ class Session:
                 sink=sink,
                 known_senders=None,
             )
-            if save_to is not None:
-                fs.ensure_private_dir(Path(save_to))
+            if save_to is None:
+                return opened, []
+            fs.ensure_private_dir(Path(save_to))
+            targets = [fs.safe_child(Path(save_to), d.name) for d in opened.attachments]
+            fs.remove_stale_parts(Path(save_to), tuple(t.name for t in targets))
+            tally = ByteTally(progress, sum(d.size for d in opened.attachments))
+            with fs.AtomicFiles(targets) as files:
                 for index, descriptor in enumerate(opened.attachments):
-                    target = fs.safe_child(Path(save_to), descriptor.name)
-                    with fs.atomic_writer(target) as handle:
+                    hasher = crypto.sha256_hasher()
+                    written = 0
+                    with files.open(index) as handle:
                         for block in sink.read(index):
+                            hasher.update(block)
+                            written += len(block)
                             handle.write(block)
-                    saved.append(target)
+                            tally.add(len(block))
+                    if written != descriptor.size or hasher.digest() != descriptor.sha256:
+                        raise seal.AttachmentAltered(
+                            f"attachment {index + 1} does not match the sealed report's "
+                            "header; no attachment was saved"
+                        )
+                saved = files.commit()
         return opened, saved
 
     # --- bundles and inbox ----------------------------------------------------------------
@@ -959,7 +1227,10 @@ class Session:
         *,
         report_refs: list[str] | None = None,
         delete_after_export: bool = False,
+        progress: Progress | None = None,
     ) -> Any:
+        """See exchange.export_bundle; ``progress`` may raise to cancel: the partial
+        bundle is removed and the vault is unchanged."""
         from securesubmit.core import exchange
 
         return exchange.export_bundle(
@@ -968,12 +1239,21 @@ class Session:
             out,
             report_refs=report_refs or [],
             delete_after_export=delete_after_export,
+            progress=progress,
         )
 
-    def import_bundle(self, path: Path) -> Any:
+    def import_bundle(self, path: Path, *, progress: Progress | None = None) -> Any:
+        """See exchange.import_bundle; ``progress`` may raise to cancel: the import's
+        transaction rolls back, so nothing of the bundle is stored."""
         from securesubmit.core import exchange
 
-        return exchange.import_bundle(self, path)
+        try:
+            return exchange.import_bundle(self, path, progress=progress)
+        except BaseException:
+            # As after a cancelled attach: truncate the WAL, so the rolled-back frames
+            # neither waste disk nor show how much of the bundle was stored.
+            self.vault.checkpoint()
+            raise
 
     def list_inbox(self) -> list[Any]:
         from securesubmit.core.exchange import InboxItem
@@ -996,8 +1276,11 @@ class Session:
             raise InputError(f"several inbox reports match {ref!r}", hint="give more characters")
         raise NotFound(f"no inbox report matches {ref!r}")
 
-    def save_inbox_attachment(self, ref: str, name: str, out: Path) -> Path:
-        """Write an inbox report's attachment out as a plain file (never overwrites)."""
+    def save_inbox_attachment(
+        self, ref: str, name: str, out: Path, *, progress: Progress | None = None
+    ) -> Path:
+        """Write an inbox report's attachment out as a plain file (never overwrites).
+        ``progress`` may raise to cancel: the partial file is removed."""
         item = self.get_inbox_item(ref)
         matches = [a for a in item.attachments if a["name"] == name]
         if not matches:
@@ -1006,6 +1289,7 @@ class Session:
         out = Path(out)
         target = fs.safe_child(out, attachment["name"]) if out.is_dir() else out
         hasher = crypto.sha256_hasher()
+        tally = ByteTally(progress, attachment["size"])
         with fs.atomic_writer(target) as handle:
             if attachment["chunks"]:
                 for block in self.vault.read_chunks(
@@ -1013,6 +1297,7 @@ class Session:
                 ):
                     hasher.update(block)
                     handle.write(block)
+                    tally.add(len(block))
             if hasher.hexdigest() != attachment["sha256"]:
                 raise VaultCorrupt(f"attachment {name!r} does not match its checksum")
         return target

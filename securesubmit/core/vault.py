@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from securesubmit.core import audit, crypto, fs, merkle, note
 from securesubmit.core.streams import IterReader
@@ -33,6 +31,9 @@ from securesubmit.errors import (
     VaultNotFound,
     WrongPassphrase,
 )
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 APPLICATION_ID = 0x53535631  # "SSV1"
 SCHEMA_VERSION = 1
@@ -58,6 +59,25 @@ _SCHEMA = (
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, "
     "kept INTEGER NOT NULL DEFAULT 0)",
 )
+
+
+_T = TypeVar("_T", int, str, bytes)
+
+
+def stored(value: object, kind: type[_T], what: str, *, below: int = 1 << 63) -> _T:
+    """A value read from the vault file, checked to have the type its column declares.
+
+    SQLite keeps any type in any column, so whoever edits the file can store text, a
+    float or an integer where bytes belong (a swapped page reads the same way). Every
+    reader of a column goes through here: a wrong type is a damaged vault (VaultCorrupt,
+    naming the column), never a crash. Integers of every column we write are at least 0
+    and below ``below``.
+    """
+    if not isinstance(value, kind) or type(value) is not kind:
+        raise VaultCorrupt(f"the vault file was altered: {what} holds a value of the wrong type")
+    if isinstance(value, int) and not 0 <= value < below:
+        raise VaultCorrupt(f"the vault file was altered: {what} holds a value out of range")
+    return value
 
 
 def canonical_json(value: Any) -> bytes:
@@ -179,7 +199,6 @@ class Vault:
         self.path = path
         self._conn = conn
         self._lock_fd = lock_fd
-        self.db = sqlite_utils.Database(conn)
         self._master: bytes | None = None
         self._records: crypto.Aead | None = None
         self._chunk_ids: bytes | None = None
@@ -192,6 +211,15 @@ class Vault:
         self.vault_id = b"" if creating else self._read_vault_id()
 
     # --- opening and closing -------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the connection. Imported here, on first use (creating a
+        vault, writing a key slot): with dateutil and pluggy it costs 0.1-0.25 s of the
+        app's start-up, and unlocking or auditing a vault does not need it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self._conn)
 
     @classmethod
     def create(
@@ -373,14 +401,23 @@ class Vault:
         row = self._conn.execute("SELECT failed, max_failed FROM guard WHERE id = 1").fetchone()
         if row is None:
             raise VaultCorrupt()
-        return int(row[0]), int(row[1])
+        return stored(row[0], int, "guard.failed"), stored(row[1], int, "guard.max_failed")
 
     def unlock(self, passphrase: str) -> None:
         """Derive the key from ``passphrase``; counts and limits failed attempts."""
         slots = self._conn.execute("SELECT slot, params, salt, wrapped FROM keyslots").fetchall()
         if not slots:
             raise VaultDestroyed()
-        parsed = [(int(s), p, _parse_params(p), bytes(salt), bytes(w)) for s, p, salt, w in slots]
+        parsed = [
+            (
+                stored(s, int, "keyslots.slot", below=1 << 32),
+                p,
+                _parse_params(stored(p, str, "keyslots.params")),
+                stored(salt, bytes, "keyslots.salt"),
+                stored(w, bytes, "keyslots.wrapped"),
+            )
+            for s, p, salt, w in slots
+        ]
         failed, max_failed = self._guard()
         with self._transaction():
             self._conn.execute("UPDATE guard SET failed = failed + 1 WHERE id = 1")
@@ -531,14 +568,17 @@ class Vault:
             row = self._conn.execute("SELECT value FROM meta WHERE name = 'tree_state'").fetchone()
             if row is None:
                 raise VaultCorrupt("the vault's audit log state is missing")
-            self._tree = merkle.TreeState.from_bytes(bytes(row[0]))
+            self._tree = merkle.TreeState.from_bytes(stored(row[0], bytes, "meta.tree_state"))
         return self._tree
 
     def log_public_key(self) -> bytes:
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'log_key'").fetchone()
-        if row is None or len(row[0]) != crypto.PUBLIC_KEY_SIZE:
+        if row is None:
             raise VaultCorrupt("the vault's log key is missing")
-        return bytes(row[0])
+        key = stored(row[0], bytes, "meta.log_key")
+        if len(key) != crypto.PUBLIC_KEY_SIZE:
+            raise VaultCorrupt("the vault's log key is damaged")
+        return key
 
     def _append_event(self, event: str, details: dict[str, Any], writes: list[Write]) -> None:
         if self._records is None or self._log_seed is None:
@@ -570,7 +610,7 @@ class Vault:
     def leaf_hashes(self) -> list[bytes]:
         """The Merkle leaf hash of every event, in order (for consistency proofs)."""
         return [
-            merkle.leaf_hash(bytes(leaf))
+            merkle.leaf_hash(stored(leaf, bytes, "events.leaf"))
             for (leaf,) in self._conn.execute("SELECT leaf FROM events ORDER BY seq")
         ]
 
@@ -580,7 +620,7 @@ class Vault:
         ).fetchone()
         if row is None:
             raise VaultCorrupt("the vault has no signed checkpoint")
-        return bytes(row[0])
+        return stored(row[0], bytes, "checkpoints.note")
 
     def keep_checkpoint(self, size: int) -> None:
         """Keep a checkpoint that left the vault (exported, sent in a bundle)."""
@@ -591,14 +631,16 @@ class Vault:
         if self._records is None:
             raise RuntimeError("vault is locked")
         for seq, data in self._conn.execute("SELECT seq, data FROM events ORDER BY seq"):
+            seq = stored(seq, int, "events.seq")
+            data = stored(data, bytes, "events.data")
             ad = _row_ad(self.vault_id, "events", "data", struct.pack(">Q", seq), 1)
             try:
-                value = json.loads(unpad(self._records.decrypt(bytes(data), ad)))
+                value = json.loads(unpad(self._records.decrypt(data, ad)))
             except (DecryptionFailed, ValueError):
                 raise VaultCorrupt(
                     f"event {seq} failed authentication: the vault was altered"
                 ) from None
-            yield int(seq), value
+            yield seq, value
 
     def _record(self, write: Write) -> None:
         if self._writes is None:
@@ -624,7 +666,7 @@ class Vault:
         row = self._conn.execute(
             "SELECT version FROM objects WHERE id = ?", (record_id,)
         ).fetchone()
-        version = 1 if row is None else int(row[0]) + 1
+        version = 1 if row is None else stored(row[0], int, "objects.version") + 1
         ad = _row_ad(self.vault_id, "objects", "data", record_id, version)
         plaintext = pad(canonical_json(value))
         data = self._records.encrypt(plaintext, ad)
@@ -644,7 +686,9 @@ class Vault:
         ).fetchone()
         if row is None:
             return None
-        return self._decrypt_record(record_id, int(row[0]), bytes(row[1]))
+        return self._decrypt_record(
+            record_id, stored(row[0], int, "objects.version"), stored(row[1], bytes, "objects.data")
+        )
 
     def delete(self, record_id: bytes) -> None:
         self._conn.execute("DELETE FROM objects WHERE id = ?", (record_id,))
@@ -672,10 +716,12 @@ class Vault:
         for record_id, version, data in self._conn.execute(
             "SELECT id, version, data FROM objects"
         ).fetchall():
-            value = self._decrypt_record(bytes(record_id), int(version), bytes(data))
-            kinds[bytes(record_id)] = str(value.get("kind", ""))
-            if kind is None or kinds[bytes(record_id)] == kind:
-                yield bytes(record_id), value
+            record_id = stored(record_id, bytes, "objects.id")
+            version = stored(version, int, "objects.version")
+            value = self._decrypt_record(record_id, version, stored(data, bytes, "objects.data"))
+            kinds[record_id] = str(value.get("kind", ""))
+            if kind is None or kinds[record_id] == kind:
+                yield record_id, value
         self._kinds = kinds
 
     def _decrypt_record(self, record_id: bytes, version: int, data: bytes) -> dict[str, Any]:
@@ -764,7 +810,7 @@ class Vault:
                 )
             ad = _row_ad(self.vault_id, "chunks", "data", attachment_id, index)
             try:
-                yield cipher.decrypt(bytes(found[0]), ad)
+                yield cipher.decrypt(stored(found[0], bytes, "chunks.data"), ad)
             except DecryptionFailed:
                 raise VaultCorrupt(
                     f"attachment data failed authentication (chunk {index}): the vault was altered"
@@ -778,13 +824,18 @@ class Vault:
 
 
 class ChunkWriter:
-    """Buffers writes into whole chunks; see Vault.chunk_writer."""
+    """Buffers writes into whole chunks; see Vault.chunk_writer.
+
+    One buffer of CHUNK_SIZE, allocated once: each write is copied into it once, and a
+    full buffer is encrypted as it is. A write of a whole chunk or more that arrives
+    while the buffer is empty is encrypted straight from the caller's bytes."""
 
     def __init__(self, vault: Vault, blob_id: bytes) -> None:
         self._vault = vault
         self._blob_id = blob_id
         self._cipher = vault._chunk_cipher(blob_id)
-        self._buffer = bytearray()
+        self._buffer = bytearray(CHUNK_SIZE)
+        self._filled = 0
         self._index = 0
         self.size = 0
         self.closed = False
@@ -792,12 +843,23 @@ class ChunkWriter:
     def write(self, data: bytes) -> int:
         if self.closed:
             raise ValueError("write to a closed chunk writer")
-        self._buffer += data
-        self.size += len(data)
-        while len(self._buffer) >= CHUNK_SIZE:
-            self._emit(bytes(self._buffer[:CHUNK_SIZE]))
-            del self._buffer[:CHUNK_SIZE]
-        return len(data)
+        view = memoryview(data).cast("B")
+        count = len(view)
+        while view:
+            if not self._filled and len(view) >= CHUNK_SIZE:
+                exact = count == CHUNK_SIZE and isinstance(data, bytes)  # all of data
+                self._emit(data if exact else bytes(view[:CHUNK_SIZE]))
+                view = view[CHUNK_SIZE:]
+                continue
+            take = min(CHUNK_SIZE - self._filled, len(view))
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+            if self._filled == CHUNK_SIZE:
+                self._emit(bytes(self._buffer))
+                self._filled = 0
+        self.size += count
+        return count
 
     def flush(self) -> None:
         """Nothing to do: a partial chunk is written only by close()."""
@@ -808,9 +870,10 @@ class ChunkWriter:
 
     def close(self) -> int:
         if not self.closed:
-            if self._buffer:
-                self._emit(bytes(self._buffer))
-                self._buffer.clear()
+            if self._filled:
+                self._emit(bytes(memoryview(self._buffer)[: self._filled]))
+                self._filled = 0
+            self._buffer = bytearray()
             self.closed = True
         return self._index
 

@@ -33,19 +33,18 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from securesubmit.core import service
-from securesubmit.core.service import Session
 from securesubmit.errors import SecureSubmitError, UsageError
 from securesubmit.tui.crash import unwrap, write_crash_report
 from securesubmit.tui.i18n import LANGUAGES, N_, _, ngettext, set_language
 from securesubmit.tui.screens.base import translate_bindings
 from securesubmit.tui.screens.dialogs import ErrorModal, HelpScreen, PanicModal
-from securesubmit.tui.screens.inbox import InboxScreen
-from securesubmit.tui.screens.reports import ReportListScreen
 from securesubmit.tui.screens.start import FirstRunScreen, UnlockScreen
 
+# The screens of an unlocked vault (they pull in the inbox, bundles and sealing: about
+# 0.1 s) are imported when the vault is unlocked, not before the unlock screen is drawn.
 if TYPE_CHECKING:
     from securesubmit.core.crypto import KdfParams
+    from securesubmit.core.service import Session
 
 T = TypeVar("T")
 
@@ -161,6 +160,9 @@ class SecureSubmitApp(App[None]):
         self.switch_screen(self.home_screen(session))
 
     def home_screen(self, session: Session) -> Screen[None]:
+        from securesubmit.tui.screens.inbox import InboxScreen
+        from securesubmit.tui.screens.reports import ReportListScreen
+
         if session.identity.role == "coordinator":
             return InboxScreen()
         return ReportListScreen()
@@ -282,6 +284,8 @@ class SecureSubmitApp(App[None]):
             self.destroy_vault()
 
     def destroy_vault(self) -> None:
+        from securesubmit.core import service
+
         self.close_session()
         try:
             service.panic(self.vault_path)

@@ -21,8 +21,10 @@ from securesubmit.errors import UsageError
 
 DOMAIN = "securesubmit"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский"}
-"""The languages the app speaks: code -> the language's own name."""
+LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+"""The languages the app speaks: code -> the language's own name. English and Russian
+are complete; Kazakh is partial (locale_tool.PARTIAL): what it does not translate yet is
+shown in English."""
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"

@@ -7,11 +7,17 @@
 ``extract`` collects the string literals given to ``_``, ``N_`` and ``ngettext`` in
 securesubmit/tui. ``compile`` writes GNU .mo files as msgfmt does (sorted, no hash table,
 fuzzy and untranslated entries left out), byte for byte reproducibly.
+
+Every catalogue must hold every string of the source, and every translation must keep the
+``{placeholders}`` of its msgid. Russian must translate them all; a language in PARTIAL
+may leave some untranslated (an empty msgstr: the app shows the English), and ``check``
+says how far it has got. English is the source: its msgstrs stay empty.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +27,10 @@ TUI_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = TUI_DIR / "locale"
 DOMAIN = "securesubmit"
 MARKERS = ("_", "N_")
+SOURCE_LANGUAGE = "en"
+PARTIAL = frozenset({"kk"})
+"""Languages whose translation is started but not complete (the app falls back to English)."""
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
 @dataclass
@@ -247,14 +257,28 @@ def problems() -> list[str]:
             found.append(
                 f"{language}: {len(missing)} strings not extracted yet, e.g. {missing[0]!r}"
             )
-        if language != "en":
-            untranslated = [e.msgid for e in catalog.entries.values() if not e.translated]
-            if untranslated:
+        if language != SOURCE_LANGUAGE:
+            entries = catalog.entries.values()
+            untranslated = [e.msgid for e in entries if not e.translated]
+            if untranslated and language not in PARTIAL:
                 found.append(f"{language}: {len(untranslated)} untranslated or fuzzy strings")
+            fuzzy = [e.msgid for e in entries if e.fuzzy]
+            if fuzzy and language in PARTIAL:  # untranslated is allowed; fuzzy is not
+                found.append(f"{language}: {len(fuzzy)} fuzzy strings, e.g. {fuzzy[0]!r}")
+            for entry in entries:
+                wanted = set(PLACEHOLDER.findall(entry.msgid))
+                if any(form and set(PLACEHOLDER.findall(form)) != wanted for form in entry.msgstr):
+                    found.append(f"{language}: placeholders differ in {entry.msgid!r}")
         mo = path.with_suffix(".mo")
         if not mo.is_file() or mo.read_bytes() != compile_mo(catalog):
             found.append(f"{language}: {mo.name} is stale; run 'compile'")
     return found
+
+
+def coverage(language: str) -> tuple[int, int]:
+    """How many of a catalogue's strings are translated, of how many."""
+    entries = read_po(po_path(language)).entries.values()
+    return sum(1 for e in entries if e.translated), len(entries)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         issues = problems()
         for issue in issues:
             print(issue, file=sys.stderr)
+        for language in sorted(PARTIAL & set(languages())):
+            done, total = coverage(language)
+            print(f"{language}: partial, {done} of {total} strings translated")
         return 1 if issues else 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -637,6 +637,22 @@ REPORT_LANGUAGES = {
 }
 
 
+def protection_text(encryption: str | None, signature: str) -> str:
+    """How a sealed report or bundle is protected: its age layer and its signature, each
+    "hybrid" (post-quantum) or "classical" (docs/spec/sealed-report.md §12)."""
+    encrypted = {
+        "hybrid": _("hybrid (ML-KEM-768 + X25519)"),
+        "classical": _("classical only (X25519)"),
+    }.get(encryption or "", "?")
+    signed = {
+        "hybrid": _("hybrid (ML-DSA-65 + Ed25519)"),
+        "classical": _("classical only (Ed25519)"),
+    }.get(signature, "?")
+    return _("encryption {encryption}, signature {signature}").format(
+        encryption=encrypted, signature=signed
+    )
+
+
 def category_label(category: str) -> str:
     return _(CATEGORIES[category]) if category in CATEGORIES else category
 
@@ -723,7 +739,7 @@ def verified_label(how: str) -> str:
 
 # --- numbers, sizes and dates in the app's language -----------------------------------------
 
-_DECIMAL_COMMA = frozenset({"ru"})
+_DECIMAL_COMMA = frozenset({"ru", "kk"})
 
 
 def decimal(value: float, digits: int = 1) -> str:

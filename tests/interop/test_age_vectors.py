@@ -1,11 +1,14 @@
-"""Every C2SP/CCTV age test vector through our opening path, and the `age` CLI both ways.
+"""Every C2SP/CCTV age test vector through the default, X25519-only opening path, and
+the `age` CLI both ways.
 
-The opening path for an age file from outside is ``agehdr.check_header`` (the strict
-pre-check: a refusal means pyrage never sees the file), then decryption into a place
-that is discarded on failure; here ``crypto.age_decrypt_untrusted`` into an
-``io.BytesIO``. Each vector states its expected outcome (``expect``); where our policy
-deliberately differs, the vector is listed in ``POLICY`` with the outcome we assert
-instead and why. Nothing is skipped. Vectors: tests/vectors/age (README, LICENSE).
+The path here is ``agehdr.check_header`` with its default policy (the strict pre-check,
+requiring an X25519 stanza: a refusal means no decryption runs), then
+``agev1.decrypt_untrusted`` with the vector's X25519 identities into an ``io.BytesIO``
+that is discarded on failure. (tests/interop/test_agev1_vectors.py runs the same vectors
+through agev1 alone, post-quantum identities included.) Each vector states its expected
+outcome (``expect``); where our policy deliberately differs, the vector is listed in
+``POLICY`` with the outcome we assert instead and why. Nothing is skipped. Vectors:
+tests/vectors/age (README, LICENSE).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from securesubmit.core import agehdr, crypto
+from securesubmit.core import agehdr, agev1, crypto
 from securesubmit.errors import DecryptionFailed, FormatError
 
 VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors" / "age" / "testdata"
@@ -54,7 +57,7 @@ SCRYPT = "scrypt (passphrase) stanzas are refused: SecureSubmit never uses them"
 NO_X25519 = (
     "no X25519 stanza, so not encrypted to a SecureSubmit key (pq-only or type not 'X25519')"
 )
-PQ = "post-quantum identities are not supported yet (pyrage 1.4.0 has no mlkem768x25519)"
+PQ = "this path parses X25519 identities only (test_agev1_vectors.py opens it with agev1)"
 
 # Vectors whose outcome under our policy differs from their `expect`, with the reason and
 # a fragment the refusal message must contain (so it is refused for *that* reason).
@@ -170,7 +173,7 @@ def open_vector(vector: Vector) -> tuple[Outcome, str, bytes]:
         return Outcome.PQ_IDENTITY, str(error), b""
     out = io.BytesIO()
     try:
-        crypto.age_decrypt_untrusted(stream, out, secrets)
+        agev1.decrypt_untrusted(stream, out, secrets)
     except DecryptionFailed as error:
         return Outcome.DECRYPT_FAILED, str(error), out.getvalue()
     return Outcome.OPENED, "", out.getvalue()
@@ -252,7 +255,7 @@ def test_a_full_disk_is_not_reported_as_a_forgery() -> None:
     vector = _vector("stream_two_chunks")
     secrets = [crypto.parse_age_identity(i) for i in vector.identities]
     with pytest.raises(OSError, match="No space left") as caught:
-        crypto.age_decrypt_untrusted(io.BytesIO(vector.data), FailingWriter(), secrets)
+        agev1.decrypt_untrusted(io.BytesIO(vector.data), FailingWriter(), secrets)
     assert not isinstance(caught.value, DecryptionFailed)
 
 
@@ -262,7 +265,7 @@ def test_a_read_error_is_not_reported_as_a_forgery() -> None:
     secrets = [crypto.parse_age_identity(i) for i in vector.identities]
     source = FailingReader(vector.data, fail_after=agehdr.READ_LIMIT + 1000)
     with pytest.raises(OSError, match="Input/output error"):
-        crypto.age_decrypt_untrusted(source, io.BytesIO(), secrets)
+        agev1.decrypt_untrusted(source, io.BytesIO(), secrets)
 
 
 # --- differential: whatever the pre-check accepts, pyrage can parse ----------------------
@@ -311,7 +314,7 @@ def mutated_vector(draw: st.DrawFn) -> tuple[bytes, tuple[str, ...]]:
 def test_the_pre_check_is_never_more_lenient_than_pyrage(
     case: tuple[bytes, tuple[str, ...]],
 ) -> None:
-    import pyrage  # only to compare the two parsers; the project reaches pyrage via crypto
+    import pyrage  # a test dependency only: an independent parser to compare with
 
     data, identities = case
     try:
@@ -357,7 +360,7 @@ def test_a_file_from_the_age_cli_opens_on_our_path(age_cli: str, tmp_path: Path)
         header = agehdr.check_header(source)
         assert [s.type for s in header.stanzas] == ["X25519", "X25519"]
         out = io.BytesIO()
-        crypto.age_decrypt_untrusted(source, out, [secret])
+        agev1.decrypt_untrusted(source, out, [secret])
     assert out.getvalue() == PLAINTEXT
 
 
@@ -368,8 +371,10 @@ def test_a_file_we_write_passes_the_pre_check_and_opens_with_the_age_cli(
     secret, _ = _keypair()
     sealed = tmp_path / "report.age"
     with sealed.open("wb") as destination:
-        crypto.age_encrypt_stream(
-            io.BytesIO(PLAINTEXT), destination, [crypto.encryption_public_key(secret)]
+        agev1.encrypt_stream(
+            io.BytesIO(PLAINTEXT),
+            destination,
+            [agev1.X25519Recipient(crypto.encryption_public_key(secret))],
         )
     with sealed.open("rb") as source:
         agehdr.check_header(source)
@@ -390,10 +395,10 @@ def test_an_armored_file_from_the_age_cli_is_refused(age_cli: str, tmp_path: Pat
     )
     assert result.stdout.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
     with pytest.raises(FormatError, match="ASCII-armored"):
-        crypto.age_decrypt_untrusted(io.BytesIO(result.stdout), io.BytesIO(), [secret])
+        agev1.decrypt_untrusted(io.BytesIO(result.stdout), io.BytesIO(), [secret])
     # The same bytes de-armored open fine: the refusal is about the encoding only.
     lines = result.stdout.decode().strip().splitlines()
     binary = base64.b64decode("".join(lines[1:-1]))
     out = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(binary), out, [secret])
+    agev1.decrypt_untrusted(io.BytesIO(binary), out, [secret])
     assert out.getvalue() == b"report"

@@ -335,7 +335,48 @@ def test_the_age_cli_refuses_our_tampered_file_as_we_do(age_cli: str, tmp_path: 
         agev1.decrypt_untrusted(io.BytesIO(bytes(data)), io.BytesIO(), [identity])
 
 
-# --- pyrage, the implementation we replace ---------------------------------------------
+@pytest.mark.interop
+@pytest.mark.parametrize("size", [0, 65536, 3 * 65536 + 5])
+def test_one_file_for_a_hybrid_and_an_x25519_recipient_opens_with_the_age_cli_and_agev1(
+    age_cli: str, tmp_path: Path, size: int
+) -> None:
+    """Encrypted in one call to both kinds (allow_mixed): the age CLI (1.1.1, no
+    post-quantum keys) opens it with the X25519 identity, skipping the mlkem768x25519
+    stanza it does not know; agev1 opens it with the hybrid identity alone."""
+    plaintext = os.urandom(size)
+    hybrid, classical = agev1.generate_hybrid_identity(), agev1.generate_x25519_identity()
+    sealed = tmp_path / "mixed.age"
+    with sealed.open("wb") as destination:
+        agev1.encrypt_stream(
+            io.BytesIO(plaintext),
+            destination,
+            [hybrid.recipient(), str(classical.recipient())],
+            allow_mixed=True,
+        )
+    key = _write_identity(tmp_path / "key.txt", classical)
+    result = subprocess.run(
+        [age_cli, "-d", "-i", str(key), str(sealed)], capture_output=True, check=True
+    )
+    assert result.stdout == plaintext
+    out = io.BytesIO()
+    with sealed.open("rb") as source:
+        header = agev1.decrypt_untrusted(source, out, [hybrid])
+    assert out.getvalue() == plaintext
+    assert [s.type for s in header.stanzas] == ["mlkem768x25519", "X25519"]
+    assert not agev1.is_post_quantum(header)
+    # Neither side opens it with a key it was not encrypted to.
+    other = _write_identity(tmp_path / "other.txt", agev1.generate_x25519_identity())
+    refused = subprocess.run(
+        [age_cli, "-d", "-i", str(other), str(sealed)], capture_output=True, check=False
+    )
+    assert refused.returncode != 0 and refused.stdout == b""
+    with pytest.raises(DecryptionFailed, match="not encrypted to any"):
+        agev1.decrypt_untrusted(
+            io.BytesIO(sealed.read_bytes()), io.BytesIO(), [agev1.generate_hybrid_identity()]
+        )
+
+
+# --- pyrage, the implementation we replaced (a test dependency now) --------------------
 
 
 def test_pyrage_and_we_open_each_others_files() -> None:

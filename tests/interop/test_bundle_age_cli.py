@@ -166,3 +166,45 @@ def test_an_invalid_container_encrypted_by_the_age_cli_is_refused(
             sink=sink,
         )
     assert sink.events == ["discard"]
+
+
+def test_a_classical_vaults_bundle_opens_with_the_age_cli(age_cli: str, tmp_path: Path) -> None:
+    """Vaults, not vectors: a (hybrid, the default) reporter exports to a coordinator whose
+    vault is classical; the outer layer is X25519, so age 1.1.1 opens it, and it holds a
+    version 2 container (the manifest says "encryption": "classical", signed with both
+    algorithms). age 1.1.1 cannot open a hybrid bundle's outer layer (age >= 1.3 can)."""
+    from securesubmit.core.partners import VERIFIED_CONFIRMED
+    from securesubmit.core.service import create_vault
+    from tests.helpers import FAST_KDF, PASSPHRASE
+
+    reporter = create_vault(tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF)
+    coord = create_vault(
+        tmp_path / "c.db",
+        PASSPHRASE,
+        name="Classic Org",
+        role="coordinator",
+        kdf=FAST_KDF,
+        post_quantum=False,
+    )
+    with reporter, coord:
+        reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
+        coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
+        report = reporter.create_report(title="via age", category="media", description="x")
+        reporter.seal_report(report.id, ["Classic Org"])
+        result = reporter.export_bundle("Classic Org", tmp_path / "b.ssb")
+        assert (result.encryption, result.signature) == ("classical", "hybrid")
+        key = tmp_path / "coord.key"
+        key.write_text(crypto.age_identity(coord.identity.encryption_secret) + "\n")
+        opened = subprocess.run(
+            [age_cli, "-d", "-i", str(key), str(result.path)], capture_output=True, check=True
+        )
+        assert opened.stdout.startswith(bundle.MAGIC_V2)
+        assert hashlib.sha256(opened.stdout).digest() == result.bundle_hash
+        manifest = json.loads(opened.stdout[28 : 28 + int.from_bytes(opened.stdout[24:28], "big")])
+        assert manifest["encryption"] == "classical"
+        imported = coord.import_bundle(result.path)
+        assert (imported.encryption, imported.signature, len(imported.imported)) == (
+            "classical",
+            "hybrid",
+            1,
+        )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from securesubmit.core import crypto, seal
+from securesubmit.core import agev1, crypto, seal
 from securesubmit.core.identity import PublicKeys
 from tests.unit.test_seal import VECTORS, HashingSink, MemorySink
 
@@ -137,7 +137,7 @@ def test_a_container_encrypted_by_age_opens_with_open_sealed(age_cli: str, tmp_p
     receipt = seal_to_file(ours, "B")
     container = tmp_path / "report.container"
     with ours.open("rb") as source, container.open("wb") as plain:
-        crypto.age_decrypt_untrusted(source, plain, [KEYS["B"][1]])
+        agev1.decrypt_untrusted(source, plain, [KEYS["B"][1]])
     by_age = tmp_path / "by-age.age"
     result = run_age(age_cli, "-r", keys("B").age_recipient, "-o", str(by_age), str(container))
     assert result.returncode == 0, result.stderr.decode()

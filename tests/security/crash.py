@@ -256,7 +256,7 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def _bundle_complete(path: Path, coordinator_secret: bytes, fingerprint: bytes) -> str | None:
+def _bundle_complete(path: Path, coordinator_secret: list[Any], fingerprint: bytes) -> str | None:
     """None if ``path`` is a complete bundle for the coordinator, else why not."""
     from securesubmit.core import bundle
     from securesubmit.errors import NotFound, SecureSubmitError
@@ -335,10 +335,10 @@ def _after(entries: list[dict[str, Any]], a: dict[str, Any], b: dict[str, Any]) 
     return entries.index(a) > entries.index(b)
 
 
-_COORD_KEYS: dict[Path, tuple[bytes, bytes]] = {}
+_COORD_KEYS: dict[Path, tuple[list[Any], bytes]] = {}  # age identities, fingerprint
 
 
-def _coordinator_keys(setup: _Setup) -> tuple[bytes, bytes]:
+def _coordinator_keys(setup: _Setup) -> tuple[list[Any], bytes]:
     return _COORD_KEYS[setup.coordinator]
 
 
@@ -510,7 +510,7 @@ def run_crashes(
             )
             with unlock_vault(setup.coordinator, PASSPHRASE) as coord:
                 me = coord.identity
-                _COORD_KEYS[setup.coordinator] = (me.encryption_secret, me.fingerprint)
+                _COORD_KEYS[setup.coordinator] = (list(me.age_identities), me.fingerprint)
             with unlock_vault(setup.reporter, PASSPHRASE) as reporter:
                 _SENDERS[reporter.identity.fingerprint] = reporter.identity.keys
         focus = min(FOCUSES, key=lambda f: (result.kills[f], FOCUSES.index(f)))

@@ -274,18 +274,10 @@ class KnownBug:
 # Fixed in this session (each still has its own regression test in test_tamper.py):
 # damaged SQLite pages and non-UTF-8 text (now VaultCorrupt), mistyped rows (reported),
 # the stored tree state and unknown metadata (compared and refused), older kept
-# checkpoints (each verified against its prefix), a damaged schema (VaultCorrupt).
-KNOWN_BUGS: tuple[KnownBug, ...] = (
-    KnownBug(
-        ("builtins.TypeError", "builtins.ValueError"),
-        lambda path: mistyped_value_vault(path, "UPDATE checkpoints SET note = 1.5"),
-        "tests/security/test_tamper.py::test_a_value_of_the_wrong_type_in_any_column_is_"
-        "reported_not_a_crash",
-        "values of the wrong type still crash in columns the first fix did not cover: "
-        "checkpoints.note in audit verify; objects.version/data, events.data, "
-        "keyslots.salt/wrapped and guard.failed on unlock and reading (CLI exit 70)",
-    ),
-)
+# checkpoints (each verified against its prefix), a damaged schema (VaultCorrupt), and
+# values of the wrong type in any column (every reader goes through vault.stored, the
+# auditor names the column: test_a_value_of_the_wrong_type_in_any_column_is_reported_...).
+KNOWN_BUGS: tuple[KnownBug, ...] = ()
 UNCHECKED_META: KnownBug | None = None
 UNCHECKED_OLD_CHECKPOINTS: KnownBug | None = None
 

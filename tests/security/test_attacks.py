@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from securesubmit.core import audit, bundle, crypto, exchange, merkle, note, seal
+from securesubmit.core import agev1, audit, bundle, crypto, exchange, merkle, note, seal
 from securesubmit.core.identity import CardExpired, PublicKeys
 from securesubmit.core.partners import VERIFIED_CONFIRMED
 from securesubmit.core.service import Session, create_vault, unlock_vault, verify_audit
@@ -148,6 +148,22 @@ ATTACKS: dict[str, list[str]] = {
     "CSV formula injection": [
         "tests/security/test_attacks.py::test_csv_formula_injection_in_a_received_report_is_neutralised",
     ],
+    # issue 12
+    "ML-DSA signature stripped": [
+        "tests/security/test_attacks.py::test_mldsa_signature_stripped_from_a_hybrid_bundle_is_refused",
+        "tests/unit/test_seal.py::test_v2_vector_is_refused_with_its_error",
+    ],
+    "ML-DSA signature altered": [
+        "tests/security/test_attacks.py::test_mldsa_signature_altered_in_a_hybrid_bundle_is_refused",
+        "tests/unit/test_bundle.py::test_v2_vector_is_refused_with_its_error",
+    ],
+    "downgrade: hybrid partner, classical bundle": [
+        "tests/security/test_attacks.py::test_downgrade_hybrid_partner_classical_bundle_is_refused",
+        "tests/security/test_attacks.py::test_downgrade_hybrid_bundle_re_encrypted_classical_is_refused",
+    ],
+    "require-hybrid coordinator, classical outer layer": [
+        "tests/security/test_attacks.py::test_require_hybrid_coordinator_refuses_a_classical_outer_layer",
+    ],
 }
 
 
@@ -175,8 +191,15 @@ def clock() -> FixedClock:
     return real_now_clock()
 
 
-def _vault(path: Path, name: str, clock: FixedClock, role: str = "reporter") -> Session:
-    return create_vault(path, PASSPHRASE, name=name, role=role, kdf=FAST_KDF, clock=clock)
+def _vault(
+    path: Path, name: str, clock: FixedClock, role: str = "reporter", *, hybrid: bool = False
+) -> Session:
+    """Classical unless ``hybrid``: most attacks here craft version 1 containers by hand
+    (which every reader still accepts from classical partners); the post-quantum attacks
+    below use hybrid vaults."""
+    return create_vault(
+        path, PASSPHRASE, name=name, role=role, kdf=FAST_KDF, clock=clock, post_quantum=hybrid
+    )
 
 
 def _partner(a: Session, b: Session) -> None:
@@ -944,3 +967,143 @@ def test_csv_formula_injection_in_a_received_report_is_neutralised(
         assert "'" + FORMULAS["title"] in cells, name  # present, and neutralised
     reporter.close()
     coord.close()
+
+
+# --- post-quantum (issue 12): stripped and altered ML-DSA signatures, downgrades --------------
+
+
+@pytest.fixture
+def hybrid_pair(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
+    reporter = _vault(tmp_path / "hreporter.db", "Aigerim", clock, hybrid=True)
+    coord = _vault(tmp_path / "hcoord.db", COORDINATOR_NAME, clock, "coordinator", hybrid=True)
+    _partner(reporter, coord)
+    yield reporter, coord
+    reporter.close()
+    coord.close()
+
+
+def _hybrid_container(coord: Session, bundle_file: Path) -> bytes:
+    out = io.BytesIO()
+    identities = coord.identity.age_identities
+    agev1.decrypt_untrusted(io.BytesIO(bundle_file.read_bytes()), out, identities)
+    return out.getvalue()
+
+
+def _to(coord: Session, container: bytes, *, hybrid: bool = True) -> bytes:
+    """Encrypt like anyone can (age does not authenticate the sender) to the coordinator."""
+    pq = coord.identity.hybrid_public
+    assert pq is not None
+    classical = agev1.X25519Recipient(coord.identity.encryption_public)
+    recipient: agev1.Recipient = agev1.HybridRecipient(pq) if hybrid else classical
+    out = io.BytesIO()
+    agev1.encrypt_stream(io.BytesIO(container), out, [recipient])
+    return out.getvalue()
+
+
+def _mldsa_span(container: bytes) -> tuple[int, int]:
+    """Where the manifest record's ML-DSA-65 signature lies in a version 2 container."""
+    assert container.startswith(bundle.MAGIC_V2)
+    length = struct.unpack(">I", container[24:28])[0]
+    start = 28 + length + crypto.SIGNATURE_SIZE
+    return start, start + crypto.MLDSA_SIGNATURE_SIZE
+
+
+def test_mldsa_signature_stripped_from_a_hybrid_bundle_is_refused(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path
+) -> None:
+    """Someone who can forge Ed25519 (a future quantum computer) but not ML-DSA-65 removes
+    the ML-DSA signature from a genuine bundle; with or without its bytes, it is refused."""
+    reporter, coord = hybrid_pair
+    _seal(reporter, "genuine")
+    container = _hybrid_container(coord, _export(reporter, tmp_path / "b1.ssb").path)
+    start, end = _mldsa_span(container)
+    cut = container[:start] + container[end:]  # the bytes removed
+    zeroed = container[:start] + bytes(end - start) + container[end:]  # or emptied
+    for name, data in (("cut", cut), ("zeroed", zeroed)):
+        path = _write(tmp_path / f"{name}.ssb", _to(coord, data))
+        with _Unchanged(coord), pytest.raises(SecureSubmitError):
+            coord.import_bundle(path)
+    with _Unchanged(coord), pytest.raises(VerificationError, match="ML-DSA-65"):
+        coord.import_bundle(tmp_path / "zeroed.ssb")
+    assert coord.list_inbox() == []
+
+
+def test_mldsa_signature_altered_in_a_hybrid_bundle_is_refused(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path
+) -> None:
+    reporter, coord = hybrid_pair
+    _seal(reporter, "genuine")
+    container = bytearray(_hybrid_container(coord, _export(reporter, tmp_path / "b1.ssb").path))
+    start, end = _mldsa_span(bytes(container))
+    container[(start + end) // 2] ^= 0x01
+    path = _write(tmp_path / "altered.ssb", _to(coord, bytes(container)))
+    with _Unchanged(coord), pytest.raises(VerificationError, match="ML-DSA-65 signature"):
+        coord.import_bundle(path)
+    assert coord.list_inbox() == []
+
+
+def test_downgrade_hybrid_partner_classical_bundle_is_refused(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path, clock: FixedClock
+) -> None:
+    """An attacker who can forge Ed25519 (simulated: holds the reporter's Ed25519 seed)
+    writes a version 1 bundle naming only the reporter's classical keys, so that no
+    ML-DSA-65 signature is needed. The coordinator knows the reporter as hybrid."""
+    reporter, coord = hybrid_pair
+    me = reporter.identity
+    for sequence, encrypted_hybrid in ((1, True), (2, False)):
+        out = io.BytesIO()
+        bundle.write_bundle(
+            out,
+            sender_seed=me.signing_seed,
+            sender_keys=me.keys.classical,
+            recipient=coord.identity.keys if encrypted_hybrid else coord.identity.keys.classical,
+            sequence=sequence,
+            previous_hash=bundle.ZERO_HASH if sequence == 1 else b"\x01" * 32,
+            members=[],
+            statements=(),
+            audit=None,
+            created=clock(),
+        )
+        path = _write(tmp_path / f"downgraded-{sequence}.ssb", out.getvalue())
+        with _Unchanged(coord), pytest.raises(Refused, match="downgrade is refused"):
+            coord.import_bundle(path)
+
+
+def test_downgrade_hybrid_bundle_re_encrypted_classical_is_refused(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path
+) -> None:
+    """A genuine version 2 bundle whose age layer was replaced by an X25519 one (someone
+    who holds the file key, or a reader): its signed manifest says hybrid."""
+    reporter, coord = hybrid_pair
+    _seal(reporter, "genuine")
+    container = _hybrid_container(coord, _export(reporter, tmp_path / "b1.ssb").path)
+    path = _write(tmp_path / "classical.ssb", _to(coord, container, hybrid=False))
+    with _Unchanged(coord), pytest.raises(bundle.EncryptionDowngraded, match="says hybrid"):
+        coord.import_bundle(path)
+
+
+def test_require_hybrid_coordinator_refuses_a_classical_outer_layer(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A classical reporter's bundle (version 1: its protection is not signed) to a
+    coordinator whose card requires hybrid is written hybrid; someone who re-encrypts it
+    to the coordinator's X25519 key is refused, not silently accepted as weaker than the
+    coordinator asked for."""
+    reporter = _vault(tmp_path / "r.db", "Aigerim", clock)
+    coord = _vault(tmp_path / "c.db", COORDINATOR_NAME, clock, "coordinator", hybrid=True)
+    with reporter, coord:
+        card = coord.own_card(require_hybrid=True)
+        assert card.require_hybrid and coord.identity.require_hybrid
+        reporter.add_partner(card, verified=VERIFIED_CONFIRMED)
+        coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
+        _seal(reporter, "sealed to a coordinator that requires hybrid")
+        genuine = _export(reporter, tmp_path / "b1.ssb")
+        assert (genuine.encryption, genuine.signature) == ("hybrid", "classical")
+        container = _hybrid_container(coord, genuine.path)
+        assert container.startswith(bundle.MAGIC)
+        path = _write(tmp_path / "classical.ssb", _to(coord, container, hybrid=False))
+        with _Unchanged(coord), pytest.raises(bundle.EncryptionDowngraded, match="requires hybrid"):
+            coord.import_bundle(path)
+        assert coord.list_inbox() == []
+        result = coord.import_bundle(genuine.path)
+        assert (result.encryption, result.signature) == ("hybrid", "classical")

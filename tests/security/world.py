@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from securesubmit.core import crypto, identity
+from securesubmit.core import agev1, crypto, identity
 from securesubmit.core.partners import VERIFIED_CONFIRMED
 from securesubmit.core.service import Identity, Session, create_vault, unlock_vault
 from tests.helpers import FAST_KDF, PASSPHRASE, FixedClock
@@ -37,13 +37,13 @@ def real_now_clock() -> FixedClock:
 
 def age_decrypt(data: bytes, secret: bytes) -> bytes:
     out = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(data), out, [secret])
+    agev1.decrypt_untrusted(io.BytesIO(data), out, [secret])
     return out.getvalue()
 
 
 def age_encrypt(data: bytes, public: bytes) -> bytes:
     out = io.BytesIO()
-    crypto.age_encrypt_stream(io.BytesIO(data), out, [public])
+    agev1.encrypt_stream(io.BytesIO(data), out, [agev1.X25519Recipient(public)])
     return out.getvalue()
 
 
@@ -124,8 +124,15 @@ def build_world(root: Path, *, attachment_bytes: int = 150_000) -> World:
     """Make the two vaults and every kind of file; leaves both vaults closed."""
     root.mkdir(parents=True, exist_ok=True)
     clock = real_now_clock()
+    # Classical vaults: the mutations below edit version 1 files, which readers still accept
+    # from classical partners; version 2 tampering is in test_tamper.py's hybrid tests.
     reporter = create_vault(
-        root / "reporter.db", PASSPHRASE, name=REPORTER_NAME, kdf=FAST_KDF, clock=clock
+        root / "reporter.db",
+        PASSPHRASE,
+        name=REPORTER_NAME,
+        kdf=FAST_KDF,
+        clock=clock,
+        post_quantum=False,
     )
     coord = create_vault(
         root / "coordinator.db",
@@ -134,9 +141,15 @@ def build_world(root: Path, *, attachment_bytes: int = 150_000) -> World:
         role="coordinator",
         kdf=FAST_KDF,
         clock=clock,
+        post_quantum=False,
     )
     stranger = create_vault(
-        root / "stranger.db", PASSPHRASE, name=OTHER_NAME, kdf=FAST_KDF, clock=clock
+        root / "stranger.db",
+        PASSPHRASE,
+        name=OTHER_NAME,
+        kdf=FAST_KDF,
+        clock=clock,
+        post_quantum=False,
     )
     try:
         reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)

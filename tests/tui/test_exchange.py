@@ -114,7 +114,10 @@ def test_a_draft_is_sealed_to_a_partner_and_exported_as_a_bundle(tmp_path: Path)
             await click(pilot, "#seal-now")
             await wait_until(pilot, lambda: isinstance(app.screen, ReportListScreen))
             await settle(pilot)
-            assert f"Sealed “{TITLE}” to Free Media Desk. The draft was destroyed." in _notes(app)
+            assert (
+                f"Sealed “{TITLE}” to Free Media Desk. The draft was destroyed. Protection: "
+                "encryption hybrid (ML-KEM-768 + X25519), signature hybrid (ML-DSA-65 + Ed25519)"
+            ) in _notes(app)
             assert TITLE not in screen_text(app)  # the draft is gone
             assert app.screen.query_one(DataTable).row_count == 1
 

@@ -79,7 +79,7 @@ def test_a_card_is_added_only_once_the_typed_fingerprint_matches(tmp_path: Path)
             assert app.session is not None and app.session.list_partners() == []
 
             typed = app.screen.query_one("#typed", Input)
-            typed.value = "OMHE 7AH3"  # too short: explained, not a crash
+            typed.value = "3AYH 5HFZ"  # too short: explained, not a crash
             await pilot.press("enter")
             assert "has 8 letters and digits" in app.screen.query_one("#field-typed").error
             typed.value = fingerprint
@@ -112,7 +112,7 @@ def test_the_shipped_example_card_is_imported_as_test_only(
             assert isinstance(app.screen, TrustStoreScreen)
             shown = screen_text(app)
             assert "EXAMPLE Test Partner (NOT REAL)" in shown and "TEST ONLY" in shown
-            assert "OMHE 7AH3 XSUS 7AWG G4LH WYLA CPB4 RBXZ" in shown
+            assert "3AYH 5HFZ KS4Z 2MET CLHU JQI6 UGI3 RSXN" in shown
             assert app.focused is app.screen.query_one(OptionList)
             await pilot.press("down", "enter")
             assert isinstance(app.screen, AddPartnerScreen)

@@ -149,3 +149,28 @@ def test_destroyed_and_corrupt_vaults_show_their_message_and_refuse_input(
 
     run(lambda: scenario(destroyed, "too many wrong passphrases", True))
     run(lambda: scenario(corrupt, "damaged or is not a SecureSubmit vault", False))
+
+
+def test_first_run_offers_the_language_and_switching_redraws_the_screen(tmp_path: Path) -> None:
+    vault = tmp_path / "new" / "vault.db"
+    app = make_app(vault)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "If you forget the passphrase" in screen_text(app)
+            await click(pilot, "#first-lang-ru")
+            await settle(pilot)
+            assert isinstance(app.screen, FirstRunScreen)
+            text = screen_text(app)
+            assert "If you forget the passphrase" not in text
+            assert "хранилищ" in text
+            assert app.screen.query_one("#first-lang-ru").value
+            assert not vault.exists()  # choosing a language writes nothing
+
+    try:
+        run(scenario)
+    finally:
+        from securesubmit.tui.i18n import set_language
+
+        set_language("en")

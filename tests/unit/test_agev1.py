@@ -310,6 +310,72 @@ def test_mixing_post_quantum_and_classical_recipients_is_refused() -> None:
         assert destination.getvalue() == b""
 
 
+def test_with_allow_mixed_one_file_holds_both_kinds_and_each_identity_opens_it() -> None:
+    plaintext = os.urandom(2 * agev1.CHUNK_SIZE + 7)
+    out = io.BytesIO()
+    agev1.encrypt_stream(
+        io.BytesIO(plaintext), out, [H1.recipient(), str(X1.recipient())], allow_mixed=True
+    )
+    data = out.getvalue()
+    for identities in ([H1], [X1], [H1.encode()], [X1.secret], [X2, H2, X1]):
+        opened = io.BytesIO()
+        header = agev1.decrypt_untrusted(io.BytesIO(data), opened, identities)
+        assert opened.getvalue() == plaintext
+        assert [s.type for s in header.stanzas] == [agev1.HYBRID_TYPE, agev1.X25519_TYPE]
+        assert not agev1.is_post_quantum(header)  # the X25519 stanza makes it classical
+    with pytest.raises(DecryptionFailed, match="not encrypted to any"):
+        open_(data, [H2, X2])
+
+
+def test_recipients_and_identities_as_objects_strings_or_secrets() -> None:
+    assert agev1.as_recipient(str(H1.recipient())) == H1.recipient()
+    assert agev1.as_recipient(X1.recipient()) is not None
+    assert agev1.as_identity(X1.secret) == X1
+    assert agev1.as_identity(H1.encode()) == H1
+    assert agev1.as_identity(H1) is H1
+    with pytest.raises(FormatError):
+        agev1.as_recipient(H1.encode())  # a secret where a recipient belongs
+    with pytest.raises(FormatError):
+        agev1.as_identity(str(X1.recipient()))
+    with pytest.raises(ValueError, match="32 bytes"):
+        agev1.as_identity(X1.secret[:31])
+    with pytest.raises(TypeError):
+        agev1.as_recipient(X1.public)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        agev1.as_identity(bytearray(X1.secret))  # type: ignore[arg-type]
+    data = seal(b"report", [X1.recipient()])
+    assert open_(data, [X1]) == b"report"
+    opened = io.BytesIO()
+    agev1.decrypt_untrusted(io.BytesIO(data), opened, [X1.secret])
+    assert opened.getvalue() == b"report"
+    strings = io.BytesIO()
+    agev1.encrypt_stream(io.BytesIO(b"pq"), strings, [str(H1.recipient()), str(H2.recipient())])
+    assert open_(strings.getvalue(), [H2]) == b"pq"
+
+
+def test_every_write_is_one_whole_chunk_or_the_header() -> None:
+    """The destination gets one write per 64 KiB chunk (plus the header when
+    encrypting), so a buffering destination never reassembles small pieces."""
+
+    class Recording(io.BytesIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            self.sizes.append(len(data))
+            return super().write(data)
+
+    plaintext = os.urandom(3 * agev1.CHUNK_SIZE + 100)
+    sealed = Recording()
+    agev1.encrypt_stream(io.BytesIO(plaintext), sealed, [X1.recipient()])
+    assert sealed.sizes[1:] == [agev1.ENCRYPTED_CHUNK_SIZE] * 3 + [100 + agev1.TAG_SIZE]
+    assert sealed.sizes[0] == payload_start(sealed.getvalue())
+    opened = Recording()
+    agev1.decrypt_untrusted(io.BytesIO(sealed.getvalue()), opened, [X1])
+    assert opened.sizes == [agev1.CHUNK_SIZE] * 3 + [100]
+
+
 def test_no_recipient_and_no_identity_are_errors() -> None:
     with pytest.raises(ValueError, match="at least one recipient"):
         agev1.encrypt_stream(io.BytesIO(b"x"), io.BytesIO(), [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -284,3 +285,126 @@ def test_leaf_vector_matches_the_spec_written_out_by_hand() -> None:
             bytes([code, 16]) + bytes.fromhex(row * 16) + struct.pack(">Q", version) + digest
         )
     assert expected.hex() == vector["leaf"]
+
+
+# --- the auditor's batch path (verify_vault checks events a batch at a time) ----------
+
+
+def _one_write_leaves(count: int) -> list[bytes]:
+    leaves = []
+    for i in range(count):
+        row = bytes([i + 1]) * (8 + i % 9)
+        write = (
+            Write.deletion("chunks", row)
+            if i % 3 == 0
+            else Write.of("objects", row, i + 1, bytes([i]))
+        )
+        leaves.append(encode_leaf(i, crypto.sha256(bytes([i])), [write]))
+    return leaves
+
+
+def _writes_one_by_one(leaves: list[bytes]) -> list[tuple[bytes, bytes]]:
+    head = len(audit.LEAF_MAGIC)
+    return [write for leaf in leaves for write in audit._leaf_writes(leaf, head, head + 44)]
+
+
+def _batch(leaves: list[bytes]) -> list[tuple[bytes, bytes]]:
+    keys, states = audit._batch_writes(leaves)
+    return list(zip(keys, states, strict=True))
+
+
+def test_the_batch_parse_of_leaves_agrees_with_the_one_by_one_parse() -> None:
+    rng = random.Random(10)
+    leaves = _one_write_leaves(12)
+    two_writes = encode_leaf(
+        12, bytes(32), [Write.of("objects", b"a" * 16, 1, b"x"), Write.deletion("chunks", b"b")]
+    )
+    batches = [leaves, [*leaves[:5], two_writes, *leaves[5:]]]
+    for batch in batches:
+        assert _batch(batch) == _writes_one_by_one(batch)
+    head, good = len(audit.LEAF_MAGIC), leaves[1]  # one write, of an "objects" row
+    deletion = leaves[0]
+    bad_leaves = [
+        encode_leaf(1, bytes(32), [Write("objects", b"", 1, bytes(range(32)))]),  # empty row
+        good[: head + 44] + b"\x03" + good[head + 45 :],  # no such table
+        good[: head + 44] + b"\x00" + good[head + 45 :],
+        good[:-40] + bytes(8) + good[-32:],  # version 0 with a hash
+        deletion[:-32] + b"\x01" + deletion[-31:],  # a deletion with a hash
+        deletion[:-40] + b"\x00" * 7 + b"\x01" + deletion[-32:],  # a version with no hash
+        good[: head + 40] + bytes(4) + good[head + 44 :],  # says no write
+        good[: head + 40] + (2).to_bytes(4, "big") + good[head + 44 :],  # says two
+        good[: head + 45] + bytes([good[head + 45] + 1]) + good[head + 46 :],  # row too long
+        good[: head + 45] + bytes([good[head + 45] - 1]) + good[head + 46 :],  # too short
+        good[:-1],
+        good + b"\x00",
+        b"securesubmit-event v2\n" + good[head:],
+    ]
+    for bad in bad_leaves:
+        with pytest.raises(FormatError):
+            _writes_one_by_one([bad])
+        with pytest.raises(FormatError):
+            audit._batch_writes([*leaves[:3], bad, *leaves[3:]])
+    refused = 0
+    for _ in range(4000):
+        batch = list(rng.choice(batches))
+        i = rng.randrange(len(batch))
+        leaf = bytearray(batch[i])
+        kind = rng.randrange(3)
+        if kind == 0:
+            leaf[rng.randrange(len(leaf))] = rng.randrange(256)
+        elif kind == 1:
+            del leaf[rng.randrange(len(leaf)) :]
+        else:
+            at = rng.randrange(len(leaf) + 1)
+            leaf[at:at] = rng.randbytes(rng.randrange(1, 4))
+        batch[i] = bytes(leaf)
+        try:
+            expected = _writes_one_by_one(batch)
+        except FormatError:
+            refused += 1
+            with pytest.raises(FormatError):
+                audit._batch_writes(batch)
+        else:
+            assert _batch(batch) == expected
+    assert 1000 < refused < 3900  # both outcomes were exercised
+
+
+def _tampered_copies(path: Path, tmp_path: Path) -> list[Path]:
+    def copy(name: str, *statements: tuple[str, tuple[object, ...]]) -> Path:
+        target = tmp_path / name / "vault.db"
+        target.parent.mkdir()
+        shutil.copy(path, target)
+        _sql(target, *statements)
+        return target
+
+    (data,) = _one(path, "SELECT data FROM events WHERE seq = 7")
+    (leaf,) = _one(path, "SELECT leaf FROM events WHERE seq = 12")
+    moved = _one(path, "SELECT leaf, data FROM events WHERE seq = 20")
+    assert isinstance(data, bytes) and isinstance(leaf, bytes)
+    return [
+        copy("intact"),
+        copy("details", ("UPDATE events SET data = ? WHERE seq = 7", (data + b"!",))),
+        copy("missing", ("DELETE FROM events WHERE seq IN (3, 4, 25)", ())),
+        copy("moved", ("UPDATE events SET leaf = ?, data = ? WHERE seq = 21", moved)),
+        copy("malformed", ("UPDATE events SET leaf = ? WHERE seq = 12", (leaf[:-1],))),
+        copy("mistyped", ("UPDATE events SET data = 'text' WHERE seq = 9", ())),
+        copy("row", ("DELETE FROM objects WHERE id IN (SELECT id FROM objects LIMIT 1)", ())),
+    ]
+
+
+def test_the_verdict_does_not_depend_on_the_batch_size(
+    vault_with_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def verdict(path: Path) -> object:
+        try:
+            return verify_audit(path)
+        except LogTampered as error:
+            return error.problems
+
+    copies = _tampered_copies(vault_with_history, tmp_path)
+    whole = [verdict(path) for path in copies]
+    assert isinstance(whole[0], audit.AuditResult)
+    assert all(isinstance(v, list) and v for v in whole[1:])
+    for batch in (1, 2, 5, 8):
+        monkeypatch.setattr(audit, "_EVENT_BATCH", batch)
+        assert [verdict(path) for path in copies] == whole, batch

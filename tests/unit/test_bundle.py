@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, cast
 
 import pytest
 
-from securesubmit.core import agehdr, bundle, crypto, identity, merkle, note
+from securesubmit.core import agehdr, agev1, bundle, crypto, identity, merkle, note
 from securesubmit.core.bundle import (
     AuditSlot,
     ChainLink,
@@ -106,13 +106,13 @@ def lookup_of(*known: identity.PublicKeys) -> Callable[[bytes], identity.PublicK
 
 def encrypt(container: bytes, to: identity.PublicKeys = RECIPIENT) -> bytes:
     out = io.BytesIO()
-    crypto.age_encrypt_stream(io.BytesIO(container), out, [to.encryption_public])
+    agev1.encrypt_stream(io.BytesIO(container), out, [agev1.X25519Recipient(to.encryption_public)])
     return out.getvalue()
 
 
 def decrypt(data: bytes, secret: bytes = RECIPIENT_SECRET) -> bytes:
     out = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(data), out, [secret])
+    agev1.decrypt_untrusted(io.BytesIO(data), out, [secret])
     return out.getvalue()
 
 
@@ -124,7 +124,7 @@ def open_bundle(
 ) -> bundle.VerifiedBundle:
     return bundle.read_bundle(
         io.BytesIO(data),
-        my_secret=RECIPIENT_SECRET,
+        my_secret=kw.pop("my_secret", RECIPIENT_SECRET),
         my_fingerprint=RECIPIENT.fingerprint,
         sender_lookup=lookup or lookup_of(SENDER),
         sink=sink if sink is not None else RecordingSink(),
@@ -262,7 +262,8 @@ def test_the_generator_reproduces_every_vector_file() -> None:
         json.dumps(document, ensure_ascii=False)
     )
     on_disk = {str(p.relative_to(VECTOR_DIR)) for p in VECTOR_DIR.rglob("*.bin")}
-    assert on_disk == set(files)
+    # v2/ holds the version 2 vectors, made once by generate_v2.py (spec §13.6).
+    assert {n for n in on_disk if not n.startswith("v2/")} == set(files)
 
 
 @pytest.mark.parametrize("vector", VALID, ids=[v["name"] for v in VALID])
@@ -991,3 +992,166 @@ def test_a_48_mib_member_streams_through_in_bounded_memory(tmp_path: Path) -> No
     read = run_child("read", path, 1, 48 * 1024 * 1024)
     for measured in (wrote, read):
         assert measured["peak_kib"] < 64 * 1024, measured
+
+
+# --- the age layer (agev1): keys as objects, several keys, hybrid recipients -----------
+
+
+def test_read_bundle_takes_agev1_identities_and_several_keys() -> None:
+    datas = [member_data(i, size=70_000) for i in range(2)]
+    data, info = write([member(f"r{i}", d) for i, d in enumerate(datas)])
+    for key in (
+        agev1.X25519Identity(RECIPIENT_SECRET),
+        [agev1.generate_hybrid_identity(), agev1.generate_x25519_identity(), RECIPIENT_SECRET],
+    ):
+        sink = RecordingSink()
+        result = open_bundle(data, sink, my_secret=key)
+        assert result.bundle_hash == info.bundle_hash
+        assert {i: bytes(b) for i, b in sink.data.items()} == dict(enumerate(datas))
+    # The container encrypted to a post-quantum key of the recipient opens with it.
+    hybrid = agev1.generate_hybrid_identity()
+    pq = io.BytesIO()
+    agev1.encrypt_stream(io.BytesIO(decrypt(data)), pq, [hybrid.recipient()])
+    assert open_bundle(pq.getvalue(), my_secret=[RECIPIENT_SECRET, hybrid]).link == info.link
+    _, sink = refused(pq.getvalue(), DecryptionFailed)  # the X25519 key alone: not for it
+    assert not sink.wrote
+
+
+def test_bundle_members_reach_the_sink_in_pieces_of_64_kib() -> None:
+    """agev1 hands the parser whole 64 KiB chunks (pyrage gave 8 KiB)."""
+    data, _ = write([member("r0", member_data(0, size=300_000))])
+
+    class Sizes(RecordingSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, index: int, chunk: bytes) -> None:
+            self.sizes.append(len(chunk))
+            super().write(index, chunk)
+
+    sink = Sizes()
+    open_bundle(data, sink)
+    assert sum(sink.sizes) == 300_000
+    assert max(sink.sizes) == 65536 and len(sink.sizes) <= 6
+
+
+# --- version 2: hybrid senders (spec §13) ----------------------------------------------------
+
+V2_DIR = VECTOR_DIR / "v2"
+V2 = json.loads((V2_DIR / "vectors.json").read_text())
+
+
+def _v2_keys(name: str) -> tuple[identity.PublicKeys, list[agev1.Identity], bytes, bytes]:
+    k = V2["keys"][name]
+    fields = ("ed25519_seed", "x25519_secret", "mldsa_seed", "hybrid_seed")
+    ed, x, mldsa, pq = (bytes.fromhex(k[f]) for f in fields)
+    keys = identity.PublicKeys(
+        crypto.signing_public_key(ed),
+        crypto.encryption_public_key(x),
+        crypto.mldsa_public_key(mldsa),
+        crypto.hybrid_public_key(pq),
+    )
+    assert keys.fingerprint.hex() == k["fingerprint"]
+    return keys, [agev1.HybridIdentity(pq), agev1.X25519Identity(x)], ed, mldsa
+
+
+V2_SENDER, _, V2_SENDER_SEED, V2_SENDER_MLDSA = _v2_keys("sender")
+V2_RECIPIENT, V2_IDENTITIES, _, _ = _v2_keys("recipient")
+
+
+def _v2_read(name: str, sink: RecordingSink, **kw: Any) -> bundle.VerifiedBundle:
+    data = (V2_DIR / name).read_bytes()
+    if name.endswith(".bin"):
+        out = io.BytesIO()
+        agev1.encrypt_stream(
+            io.BytesIO(data), out, [agev1.HybridRecipient(cast(bytes, V2_RECIPIENT.pq_public))]
+        )
+        data = out.getvalue()
+    return bundle.read_bundle(
+        io.BytesIO(data),
+        my_secret=V2_IDENTITIES,
+        my_fingerprint=V2_RECIPIENT.fingerprint,
+        sender_lookup=lookup_of(V2_SENDER),
+        sink=sink,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(V2["valid"]))
+def test_v2_valid_vector_is_read_with_both_signatures(name: str) -> None:
+    expected = V2["valid"][name]
+    sink = RecordingSink()
+    result = _v2_read(name, sink)
+    assert sink.events[-1] == "commit"
+    container = (V2_DIR / expected["container"]).read_bytes()
+    assert result.bundle_hash == hashlib.sha256(container).digest()
+    assert result.manifest.version == 2 and result.signature_protection == "hybrid"
+    assert result.manifest.sender == V2_SENDER
+    assert result.manifest.encryption == expected["encryption"]
+    assert result.encryption == expected["encryption"]
+    assert result.mldsa_signature is not None
+
+
+@pytest.mark.parametrize("name", sorted(V2["invalid"]))
+def test_v2_vector_is_refused_with_its_error(name: str) -> None:
+    error, message = V2["invalid"][name]
+    sink = RecordingSink()
+    with pytest.raises(SecureSubmitError) as caught:
+        _v2_read(f"invalid/{name}", sink)
+    assert type(caught.value).__name__ == error
+    assert message in str(caught.value)
+    assert "discard" in sink.events and "commit" not in sink.events
+
+
+def test_v2_a_classical_outer_layer_is_refused_when_hybrid_is_required() -> None:
+    name, error, message = V2["require_hybrid_refuses"]
+    sink = RecordingSink()
+    with pytest.raises(SecureSubmitError) as caught:
+        _v2_read(name, sink, require_hybrid=True)
+    assert type(caught.value).__name__ == error and message in str(caught.value)
+
+
+@pytest.mark.parametrize("hybrid_recipient", [True, False])
+def test_v2_write_bundle_signs_with_both_and_states_the_age_layer(hybrid_recipient: bool) -> None:
+    recipient = V2_RECIPIENT if hybrid_recipient else V2_RECIPIENT.classical
+    out = io.BytesIO()
+    info = bundle.write_bundle(
+        out,
+        sender_seed=V2_SENDER_SEED,
+        sender_keys=V2_SENDER,
+        recipient=recipient,
+        sequence=1,
+        previous_hash=bundle.ZERO_HASH,
+        members=[member("r-1", b"opaque")],
+        statements=(),
+        audit=None,
+        created=CREATED,
+        sender_mldsa_seed=V2_SENDER_MLDSA,
+    )
+    layer = "hybrid" if hybrid_recipient else "classical"
+    assert info.encryption == layer and info.manifest.encryption == layer
+    assert info.mldsa_signature is not None and info.manifest.version == 2
+    header = agehdr.check_header_bytes(out.getvalue(), recipient_types=agev1.OPENABLE_TYPES)
+    assert agev1.is_post_quantum(header) is hybrid_recipient
+    result = bundle.read_bundle(
+        io.BytesIO(out.getvalue()),
+        my_secret=V2_IDENTITIES,
+        my_fingerprint=recipient.fingerprint,
+        sender_lookup=lookup_of(V2_SENDER),
+        sink=RecordingSink(),
+    )
+    assert result.bundle_hash == info.bundle_hash and result.encryption == layer
+    with pytest.raises(ValueError, match="secret half"):
+        bundle.write_bundle(
+            io.BytesIO(),
+            sender_seed=V2_SENDER_SEED,
+            sender_keys=V2_SENDER,
+            recipient=recipient,
+            sequence=1,
+            previous_hash=bundle.ZERO_HASH,
+            members=[],
+            statements=(),
+            audit=None,
+            created=CREATED,
+        )

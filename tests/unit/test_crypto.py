@@ -98,17 +98,24 @@ def test_small_order_encryption_keys_are_refused(key: bytes) -> None:
 
 
 def test_age_strings_match_pyrage_and_age_round_trips() -> None:
+    from securesubmit.core import agev1
+
     secret = crypto.generate_encryption_key()
     recipient = crypto.age_recipient(crypto.encryption_public_key(secret))
     identity = crypto.age_identity(secret)
+    # pyrage (a test dependency only) is an independent reference for the key strings.
     assert str(pyrage.x25519.Identity.from_str(identity).to_public()) == recipient
+    assert str(agev1.parse_identity(identity).recipient()) == recipient
     out = io.BytesIO()
-    crypto.age_encrypt_stream(io.BytesIO(b"payload"), out, [crypto.parse_age_recipient(recipient)])
+    agev1.encrypt_stream(io.BytesIO(b"payload"), out, [recipient])
     plain = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(out.getvalue()), plain, [secret])
+    agev1.decrypt_untrusted(io.BytesIO(out.getvalue()), plain, [secret])
     assert plain.getvalue() == b"payload"
+    assert pyrage.decrypt(out.getvalue(), [pyrage.x25519.Identity.from_str(identity)]) == (
+        b"payload"
+    )
     with pytest.raises(DecryptionFailed):
-        crypto.age_decrypt_untrusted(
+        agev1.decrypt_untrusted(
             io.BytesIO(out.getvalue()), io.BytesIO(), [crypto.generate_encryption_key()]
         )
 
@@ -174,19 +181,24 @@ class _FailingDestination(io.BytesIO):
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3, -1])
 def test_age_encrypt_raises_the_destination_error_instead_of_a_short_file(fail_at: int) -> None:
+    from securesubmit.core import agev1
+
     public = crypto.encryption_public_key(crypto.generate_encryption_key())
     with pytest.raises(OSError, match="No space left"):
-        crypto.age_encrypt_stream(
-            io.BytesIO(b"x" * 200_000), _FailingDestination(fail_at), [public]
+        agev1.encrypt_stream(
+            io.BytesIO(b"x" * 200_000),
+            _FailingDestination(fail_at),
+            [agev1.X25519Recipient(public)],
         )
 
 
 def test_age_encrypt_completes_short_writes() -> None:
     secret = crypto.generate_encryption_key()
+    from securesubmit.core import agev1
+
     dest = _FailingDestination(2, short=True)
-    crypto.age_encrypt_stream(
-        io.BytesIO(b"y" * 200_000), dest, [crypto.encryption_public_key(secret)]
-    )
+    recipient = agev1.X25519Recipient(crypto.encryption_public_key(secret))
+    agev1.encrypt_stream(io.BytesIO(b"y" * 200_000), dest, [recipient])
     plain = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(dest.getvalue()), plain, [secret])
+    agev1.decrypt_untrusted(io.BytesIO(dest.getvalue()), plain, [secret])
     assert plain.getvalue() == b"y" * 200_000

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from securesubmit.core import bundle, crypto, identity
+from securesubmit.core import agev1, bundle, crypto, identity
 from securesubmit.core.identity import KeyRevoked
 from securesubmit.core.partners import VERIFIED_CONFIRMED
 from securesubmit.core.service import Session, create_vault, unlock_vault, verify_audit
@@ -161,12 +161,14 @@ def test_bundle_re_encrypted_for_another_recipient_is_refused(
     )
     other.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
     plain = io.BytesIO()
-    crypto.age_decrypt_untrusted(
-        io.BytesIO(b1.read_bytes()), plain, [coord.identity.encryption_secret]
-    )
+    agev1.decrypt_untrusted(io.BytesIO(b1.read_bytes()), plain, coord.identity.age_identities)
     forwarded = io.BytesIO()
-    crypto.age_encrypt_stream(
-        io.BytesIO(plain.getvalue()), forwarded, [other.identity.encryption_public]
+    other_public = other.identity.hybrid_public
+    assert other_public is not None
+    agev1.encrypt_stream(
+        io.BytesIO(plain.getvalue()),
+        forwarded,
+        [agev1.HybridRecipient(other_public)],  # the same protection, so only the name differs
     )
     path = tmp_path / "fwd.ssb"
     path.write_bytes(forwarded.getvalue())
@@ -297,3 +299,84 @@ def test_a_second_rotation_from_a_retired_key_is_refused_as_a_fork(
     with pytest.raises(SecureSubmitError):
         coord.import_bundle(_export(reporter, tmp_path, "b2.ssb"))
     assert _inbox_titles(coord) == ["legit"]
+
+
+# --- post-quantum (issue 12): protection recorded, require-hybrid, upgrade -------------------
+
+
+def test_hybrid_round_trip_records_the_protection_on_both_sides(
+    pair: tuple[Session, Session], tmp_path: Path
+) -> None:
+    reporter, coord = pair
+    assert reporter.identity.is_hybrid and coord.identity.is_hybrid  # the default now
+    _seal(reporter, "hybrid")
+    (receipt,) = reporter.list_receipts()
+    assert (receipt.encryption, receipt.signature) == ("hybrid", "hybrid")
+    exported = reporter.export_bundle("Free Press Org", tmp_path / "b1.ssb")
+    assert (exported.encryption, exported.signature) == ("hybrid", "hybrid")
+    result = coord.import_bundle(exported.path)
+    assert (result.encryption, result.signature) == ("hybrid", "hybrid")
+    (item,) = coord.list_inbox()
+    assert (item.encryption, item.signature) == ("hybrid", "hybrid")
+
+
+def test_a_partner_requiring_hybrid_refuses_a_classical_reader_in_one_line(
+    pair: tuple[Session, Session], tmp_path: Path, clock: FixedClock
+) -> None:
+    reporter, coord = pair
+    classical = create_vault(
+        tmp_path / "classic.db",
+        PASSPHRASE,
+        name="Classic Org",
+        role="coordinator",
+        kdf=FAST_KDF,
+        clock=clock,
+        post_quantum=False,
+    )
+    with classical:
+        reporter.add_partner(classical.own_card(), verified=VERIFIED_CONFIRMED)
+        strict = coord.own_card(require_hybrid=True)
+        reporter.remove_partner("Free Press Org")
+        reporter.add_partner(strict, verified=VERIFIED_CONFIRMED)
+        rid = reporter.create_report(title="both", category="repression", description="x").id
+        with pytest.raises(Refused, match=r"requires post-quantum .hybrid. sealing") as caught:
+            reporter.seal_report(rid, ["Free Press Org", "Classic Org"])
+        assert "\n" not in str(caught.value) and "Classic Org" in str(caught.value)
+        # Alone, it is sealed hybrid; to the classical partner alone, classical.
+        assert reporter.seal_report(rid, ["Free Press Org"]).encryption == "hybrid"
+        other = reporter.create_report(title="other", category="repression", description="x")
+        assert reporter.seal_report(other.id, ["Classic Org"]).encryption == "classical"
+
+
+def test_after_identity_upgrade_the_next_bundle_carries_the_rotation(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    reporter = create_vault(
+        tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF, clock=clock, post_quantum=False
+    )
+    coord = create_vault(
+        tmp_path / "c.db",
+        PASSPHRASE,
+        name="Free Press Org",
+        role="coordinator",
+        kdf=FAST_KDF,
+        clock=clock,
+    )
+    with reporter, coord:
+        reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
+        coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
+        _seal(reporter, "classical era")
+        first = coord.import_bundle(_export(reporter, tmp_path, "b1.ssb"))
+        # A classical sender to a hybrid coordinator: hybrid age layers, Ed25519 only.
+        assert (first.encryption, first.signature) == ("hybrid", "classical")
+        assert [(i.encryption, i.signature) for i in coord.list_inbox()] == [
+            ("hybrid", "classical")
+        ]
+        clock.advance(60)
+        reporter.upgrade_identity()
+        _seal(reporter, "hybrid era")
+        second = coord.import_bundle(_export(reporter, tmp_path, "b2.ssb"))
+        assert (second.decision, second.signature) == ("new", "hybrid")
+        (partner,) = coord.list_partners()
+        assert partner.is_hybrid and partner.fingerprint == reporter.identity.fingerprint
+        assert sorted(i.signature for i in coord.list_inbox()) == ["classical", "hybrid"]

@@ -596,3 +596,22 @@ def test_level_by_level_root_equals_the_streaming_root_for_every_size_to_300() -
     hashes = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(300)]
     for n in range(301):
         assert merkle.root_of_hash_list(hashes[:n]) == merkle.root_from_leaves(hashes[:n])
+
+
+def test_the_root_of_joined_hashes_equals_the_streaming_root_past_one_hashing_batch() -> None:
+    # More than 2**16 pairs on the first level: crypto.sha256_blocks hashes in batches.
+    n = (1 << 17) + 3
+    hashes = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n)]
+    joined = bytearray(b"".join(hashes))
+    streamed = merkle.root_from_leaves(hashes)
+    assert merkle.root_of_joined_hashes(joined) == streamed
+    assert merkle.root_of_joined_hashes(memoryview(joined)) == streamed
+    prefix = 70_001
+    assert merkle.root_of_joined_hashes(memoryview(joined)[: prefix * 32]) == (
+        merkle.root_from_leaves(hashes[:prefix])
+    )
+    assert merkle.root_of_joined_hashes(b"") == merkle.EMPTY_ROOT
+    with pytest.raises(ValueError):
+        merkle.root_of_joined_hashes(joined[:-1])
+    with pytest.raises(ValueError):
+        merkle.root_of_hash_list([hashes[0], hashes[1][:31]])

@@ -210,8 +210,8 @@ def test_trust_store_card_whose_fingerprint_differs_from_manifest_is_refused(
     "manifest",
     [
         "not a manifest\n",
-        "# securesubmit trust store v1\nOMHE 7AH3  ../etc/passwd.card\n",
-        "# securesubmit trust store v1\nOMHE 7AH3 XSUS 7AWG G4LH WYLA CPB4 RBXZ  ../x.card\n",
+        "# securesubmit trust store v1\n3AYH 5HFZ  ../etc/passwd.card\n",
+        "# securesubmit trust store v1\n3AYH 5HFZ KS4Z 2MET CLHU JQI6 UGI3 RSXN  ../x.card\n",
         "# securesubmit trust store v1\r\n",
         "# securesubmit trust store v1",
     ],

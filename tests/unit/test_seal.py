@@ -7,6 +7,7 @@ never into a plaintext file.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import io
 import json
@@ -18,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from securesubmit.core import crypto, seal
+from securesubmit.core import agev1, crypto, identity, seal
 from securesubmit.core.identity import PublicKeys
 from securesubmit.errors import (
     BadSignature,
@@ -220,13 +221,13 @@ def open_bytes(
 
 def decrypt(data: bytes, reader: Party = B) -> bytes:
     out = io.BytesIO()
-    crypto.age_decrypt_untrusted(io.BytesIO(data), out, [reader.secret])
+    agev1.decrypt_untrusted(io.BytesIO(data), out, [reader.secret])
     return out.getvalue()
 
 
 def encrypt(container: bytes, *to: Party) -> bytes:
     out = io.BytesIO()
-    crypto.age_encrypt_stream(io.BytesIO(container), out, [p.keys.encryption_public for p in to])
+    agev1.encrypt_stream(io.BytesIO(container), out, seal.age_recipients(p.keys for p in to))
     return out.getvalue()
 
 
@@ -387,8 +388,9 @@ def test_generator_reproduces_every_vector_file() -> None:
         str(path.relative_to(VECTORS)): path.read_bytes()
         for path in VECTORS.rglob("*")
         if path.is_file()
-        and path.name not in ("generate.py", "report.age")
+        and path.name not in ("generate.py", "generate_v2.py", "report.age")
         and "__pycache__" not in path.parts
+        and "v2" not in path.relative_to(VECTORS).parts  # version 2: made once (§12.5)
     }
     assert set(built) == set(on_disk)
     for relative, content in built.items():
@@ -954,7 +956,9 @@ def test_the_same_parser_runs_under_open_and_verify() -> None:
     data, _ = seal_bytes(three_attachments())
     via_age = open_bytes(data)
     via_container = verify(decrypt(data))
-    assert via_age == via_container
+    # Only the age layer differs: seen through age, not seen when decrypted by other means.
+    assert (via_age.encryption, via_container.encryption) == ("classical", None)
+    assert dataclasses.replace(via_age, encryption=None) == via_container
 
 
 def test_my_fingerprint_must_be_a_fingerprint() -> None:
@@ -1168,3 +1172,216 @@ def test_the_memory_measurement_sees_a_buffer_of_100_mib() -> None:
         pytest.skip("no /proc/self/status VmHWM on this system to measure peak RSS")
     idle, holding = (int(r) for r in results)
     assert idle < 64 * 1024 < holding, (idle, holding)
+
+
+# --- the age layer (agev1): keys of both kinds; authenticated sources ------------------
+
+
+def test_open_sealed_takes_hybrid_and_x25519_keys_of_agev1() -> None:
+    data, _ = seal_bytes([source("a.bin", os.urandom(70_000))], to=(B, C))
+    container = decrypt(data, B)
+    # B's post-quantum key (as a partner card will carry it) beside C's X25519 key.
+    b_hybrid = agev1.generate_hybrid_identity()
+    mixed = io.BytesIO()
+    recipients = [b_hybrid.recipient(), *seal.age_recipients([C.keys])]
+    agev1.encrypt_stream(io.BytesIO(container), mixed, recipients, allow_mixed=True)
+    opened = seal.open_sealed(
+        io.BytesIO(mixed.getvalue()),
+        identity_secrets=[agev1.generate_hybrid_identity(), b_hybrid],
+        my_fingerprint=B.fingerprint,
+        sink=MemorySink(),
+        known_senders=None,
+    )
+    assert opened.report == REPORT
+    opened = open_bytes(mixed.getvalue(), C)  # C's X25519 secret, as bytes
+    assert opened.report == REPORT
+    sink = MemorySink()
+    with pytest.raises(DecryptionFailed):
+        open_bytes(mixed.getvalue(), B, sink)  # B's X25519 key is not in this file
+    assert sink.discarded
+
+
+def test_a_bad_identity_is_refused_with_the_sink_discarded() -> None:
+    data, _ = seal_bytes([])
+    sink = MemorySink()
+    with pytest.raises(ValueError, match="32 bytes"):
+        seal.open_sealed(
+            io.BytesIO(data),
+            identity_secrets=[B.secret[:31]],
+            my_fingerprint=B.fingerprint,
+            sink=sink,
+            known_senders=None,
+        )
+    assert sink.discarded
+
+
+def test_an_authenticated_source_is_not_hashed_again_but_its_size_is_checked() -> None:
+    content = os.urandom(3000)
+    wrong = crypto.sha256(b"not the content")
+    # Storage that authenticates its blocks is trusted to match its recorded hash: a
+    # mismatch here is only possible if the vault is broken, and the reader still
+    # catches it (AttachmentAltered), as with any altered attachment.
+    data, receipt = seal_bytes([source("a", content, sha256=wrong, authenticated=True)])
+    assert receipt.attachments[0].sha256 == wrong
+    with pytest.raises(seal.AttachmentAltered):
+        open_bytes(data)
+    # Without the flag the same source is re-hashed and refused while sealing.
+    with pytest.raises(seal.AttachmentChanged, match="changed while"):
+        seal_bytes([source("a", content, sha256=wrong)])
+    # The size is checked either way: shorter or longer than recorded is refused.
+    for stream in (content[:-1], content + b"x"):
+        shifted = source("a", content, sha256=crypto.sha256(content), authenticated=True)
+        shifted.open = lambda s=stream: io.BytesIO(s)  # type: ignore[misc]
+        with pytest.raises(seal.AttachmentChanged):
+            seal_bytes([shifted])
+    # And a correct authenticated source seals and opens as usual.
+    data, _ = seal_bytes([source("a", content, sha256=crypto.sha256(content), authenticated=True)])
+    sink = MemorySink()
+    open_bytes(data, sink=sink)
+    assert sink.content(0) == content
+
+
+def test_sealing_writes_the_age_file_in_whole_chunks() -> None:
+    """The vault's ChunkWriter gets 64 KiB pieces (one per age chunk), not small ones."""
+    sizes: list[int] = []
+
+    class Recording(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            sizes.append(len(data))
+            return super().write(data)
+
+    dest = Recording()
+    content = os.urandom(5 * 65536 + 3)
+    seal.seal_report(
+        dest,
+        report=REPORT,
+        attachments=[source("a", content)],
+        sender_seed=A.seed,
+        sender_encryption_public=A.keys.encryption_public,
+        recipients=[B.keys],
+        report_id="r1",
+        created=CREATED,
+        sealed=SEALED,
+    )
+    assert all(size == 65536 + 16 for size in sizes[1:-1]), sizes
+    assert len(sizes) == 2 + len(content) // 65536
+
+
+# --- version 2: hybrid senders (spec §12) -----------------------------------------------------
+
+V2 = VECTORS / "v2"
+V2_DESCRIPTION = json.loads((V2 / "vectors.json").read_text(encoding="utf-8"))
+V2_KEYS = {
+    name: (
+        identity.PublicKeys(
+            crypto.signing_public_key(bytes.fromhex(k["ed25519_seed"])),
+            crypto.encryption_public_key(bytes.fromhex(k["x25519_secret"])),
+            crypto.mldsa_public_key(bytes.fromhex(k["mldsa_seed"])),
+            crypto.hybrid_public_key(bytes.fromhex(k["hybrid_seed"])),
+        ),
+        k,
+    )
+    for name, k in V2_DESCRIPTION["keys"].items()
+}
+
+
+def _v2_open(name: str, sink: MemorySink) -> seal.OpenedReport:
+    keys, secret = V2_KEYS[V2_DESCRIPTION["opened_as"]]
+    data = (V2 / name).read_bytes()
+    if name.endswith(".age"):
+        return seal.open_sealed(
+            io.BytesIO(data),
+            identity_secrets=[
+                agev1.HybridIdentity(bytes.fromhex(secret["hybrid_seed"])),
+                agev1.X25519Identity(bytes.fromhex(secret["x25519_secret"])),
+            ],
+            my_fingerprint=keys.fingerprint,
+            sink=sink,
+            known_senders=None,
+        )
+    return seal.verify_container(
+        io.BytesIO(data), my_fingerprint=keys.fingerprint, sink=sink, known_senders=None
+    )
+
+
+def test_v2_vector_keys_are_the_published_fingerprints() -> None:
+    for keys, secret in V2_KEYS.values():
+        assert keys.is_hybrid and keys.fingerprint.hex() == secret["fingerprint"]
+
+
+@pytest.mark.parametrize("name", sorted(V2_DESCRIPTION["valid"]))
+def test_v2_valid_vector_opens_with_both_signatures(name: str) -> None:
+    expected = V2_DESCRIPTION["valid"][name]
+    sink = MemorySink()
+    opened = _v2_open(name, sink)
+    assert sink.committed and not sink.discarded
+    assert opened.version == 2 and opened.signature_protection == "hybrid"
+    assert opened.mldsa_signature is not None
+    assert len(opened.mldsa_signature) == crypto.MLDSA_SIGNATURE_SIZE
+    assert opened.sender == V2_KEYS["A"][0]
+    assert opened.encryption == (expected["encryption"] or expected["statement_encryption"])
+
+
+@pytest.mark.parametrize("name", sorted(V2_DESCRIPTION["invalid"]))
+def test_v2_vector_is_refused_with_its_error(name: str) -> None:
+    error, message = V2_DESCRIPTION["invalid"][name]
+    sink = MemorySink()
+    with pytest.raises(SecureSubmitError) as caught:
+        _v2_open(f"invalid/{name}", sink)
+    assert type(caught.value).__name__ == error
+    assert message in str(caught.value)
+    assert sink.discarded and not sink.committed
+
+
+def test_a_hybrid_sender_seals_version_2_and_the_reader_checks_the_age_layer() -> None:
+    (a_keys, a), (b_keys, b) = V2_KEYS["A"], V2_KEYS["B"]
+    common = {
+        "report": {"title": "hybrid"},
+        "attachments": [source("note.txt", b"hybrid note")],
+        "sender_seed": bytes.fromhex(a["ed25519_seed"]),
+        "sender_encryption_public": a_keys.encryption_public,
+        "report_id": "hybrid-1",
+        "created": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        "sealed": datetime(2026, 11, 23, 10, 5, tzinfo=UTC),
+        "sender_mldsa_seed": bytes.fromhex(a["mldsa_seed"]),
+        "sender_pq_public": a_keys.pq_public,
+    }
+    reader = [
+        agev1.HybridIdentity(bytes.fromhex(b["hybrid_seed"])),
+        agev1.X25519Identity(bytes.fromhex(b["x25519_secret"])),
+    ]
+    for to, layer in (([b_keys], "hybrid"), ([b_keys, C.keys], "classical")):
+        out = io.BytesIO()
+        receipt = seal.seal_report(out, recipients=to, **common)
+        assert (receipt.version, receipt.encryption, receipt.signature_protection) == (
+            2,
+            layer,
+            "hybrid",
+        )
+        data = out.getvalue()
+        opened = seal.open_sealed(
+            io.BytesIO(data),
+            identity_secrets=reader,
+            my_fingerprint=b_keys.fingerprint,
+            sink=MemorySink(),
+            known_senders=None,
+        )
+        assert (opened.version, opened.encryption) == (2, layer)
+        # Re-encrypting the same container with the other kind of age layer is refused.
+        plain = io.BytesIO()
+        agev1.decrypt_untrusted(io.BytesIO(data), plain, reader)
+        other = (
+            agev1.X25519Recipient(b_keys.encryption_public)
+            if layer == "hybrid"
+            else agev1.HybridRecipient(cast(bytes, b_keys.pq_public))
+        )
+        swapped = io.BytesIO()
+        agev1.encrypt_stream(io.BytesIO(plain.getvalue()), swapped, [other])
+        with pytest.raises(seal.ProtectionDowngraded):
+            seal.open_sealed(
+                io.BytesIO(swapped.getvalue()),
+                identity_secrets=reader,
+                my_fingerprint=b_keys.fingerprint,
+                sink=MemorySink(),
+                known_senders=None,
+            )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from securesubmit.core import crypto, identity
+from securesubmit.core import agev1, crypto, identity
 from securesubmit.core.identity import CardExpired, KeyRevoked
 from securesubmit.core.partners import VERIFIED_CONFIRMED, VERIFIED_TRUST_STORE, read_trust_store
 from securesubmit.core.seal import ForwardedReport
@@ -107,12 +107,15 @@ def test_forwarded_to_a_third_party_is_detected(
 
     third = create_vault(tmp_path / "third.db", PASSPHRASE, name="Third", kdf=FAST_KDF, clock=clock)
     plain = io.BytesIO()
-    secret = coordinator.identity.encryption_secret
-    crypto.age_decrypt_untrusted(io.BytesIO(sealed_file.read_bytes()), plain, [secret])
-    forwarded = io.BytesIO()
-    crypto.age_encrypt_stream(
-        io.BytesIO(plain.getvalue()), forwarded, [third.identity.encryption_public]
+    agev1.decrypt_untrusted(
+        io.BytesIO(sealed_file.read_bytes()), plain, coordinator.identity.age_identities
     )
+    forwarded = io.BytesIO()
+    # Re-encrypted with the same (hybrid) protection, so only the recipient list betrays it.
+    hybrid_public = third.identity.hybrid_public
+    assert hybrid_public is not None
+    third_recipient = agev1.HybridRecipient(hybrid_public)
+    agev1.encrypt_stream(io.BytesIO(plain.getvalue()), forwarded, [third_recipient])
     path = tmp_path / "forwarded.age"
     path.write_bytes(forwarded.getvalue())
     with pytest.raises(ForwardedReport):
@@ -179,24 +182,44 @@ def test_required_template_fields_are_needed_to_seal(
 
 @pytest.mark.skipif(shutil.which("age") is None and not os.environ.get("CI"), reason="needs age")
 def test_sealed_file_opens_with_the_age_cli(
-    coordinator: Session, sealed_file: Path, tmp_path: Path
+    session: Session, tmp_path: Path, clock: FixedClock
 ) -> None:
+    """The age CLI installed here (1.1.1) has no post-quantum recipients: a classical
+    partner's copy opens with it (and a hybrid one with age >= 1.3, or our agev1)."""
     import io
 
     from securesubmit.core import seal
     from tests.unit.test_seal import MemorySink
 
-    key = tmp_path / "coord.key"
-    key.write_text(crypto.age_identity(coordinator.identity.encryption_secret) + "\n")
-    out = subprocess.run(
-        ["age", "-d", "-i", str(key), str(sealed_file)], capture_output=True, check=True
-    ).stdout
-    assert out.startswith(b"securesubmit-sealed v1\n")
-    verified = seal.verify_container(
-        io.BytesIO(out),
-        my_fingerprint=coordinator.identity.fingerprint,
-        sink=MemorySink(),
-        known_senders=None,
+    classical = create_vault(
+        tmp_path / "classic.db",
+        PASSPHRASE,
+        name="Classic Org",
+        role="coordinator",
+        kdf=FAST_KDF,
+        clock=clock,
+        post_quantum=False,
     )
+    with classical:
+        session.add_partner(classical.own_card(), verified=VERIFIED_CONFIRMED)
+        rid = session.create_report(title=f"{CANARY} title", category="media").id
+        receipt = session.seal_report(rid, ["Classic Org"])
+        # A hybrid sender to a classical partner: version 2, signed "encryption: classical".
+        assert (receipt.encryption, receipt.signature) == ("classical", "hybrid")
+        sealed_file = tmp_path / "report.age"
+        session.export_sealed_file(receipt.id, sealed_file)
+        key = tmp_path / "coord.key"
+        key.write_text(crypto.age_identity(classical.identity.encryption_secret) + "\n")
+        out = subprocess.run(
+            ["age", "-d", "-i", str(key), str(sealed_file)], capture_output=True, check=True
+        ).stdout
+        assert out.startswith(b"securesubmit-sealed v2\n")
+        verified = seal.verify_container(
+            io.BytesIO(out),
+            my_fingerprint=classical.identity.fingerprint,
+            sink=MemorySink(),
+            known_senders=None,
+        )
     assert verified.report["title"] == f"{CANARY} title"
+    assert verified.signature_protection == "hybrid" and verified.encryption == "classical"
     assert json.dumps(verified.report)

@@ -405,10 +405,16 @@ class AttachmentsScreen(AppScreen[None]):
         saved: Outcome[Path] = await app.push_screen_wait(
             ProgressModal(
                 _("Saving {name}…").format(name=attachment.name),
-                lambda _progress: session.save_attachment(report_id, attachment.id, folder),
+                lambda progress: session.save_attachment(
+                    report_id, attachment.id, folder, progress=progress
+                ),
+                total=attachment.size,
+                cancellable=True,
             )
         )
-        if saved.error is not None:
+        if saved.cancelled:
+            self.notify(_("Cancelled: no copy was saved."), severity="warning", markup=False)
+        elif saved.error is not None:
             app.push_screen(ErrorModal(saved.error))
         elif saved.value is not None:
             self.notify(

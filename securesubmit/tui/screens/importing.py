@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from securesubmit.core.exchange import ImportResult
@@ -54,22 +54,28 @@ ImportOutcome = tuple[Path, ImportResult | SecureSubmitError | None]
 
 def import_all(session: Session, files: list[Path], progress: Progress) -> list[ImportOutcome]:
     """Import each file in turn (each one atomic); a refused file does not stop the others.
-    Cancelling stops between files: what was imported stays, the rest is not tried."""
+    Progress counts the bytes of all the files. Cancelling rolls back the file being
+    imported: the files imported before it stay, it and the rest are not imported."""
     outcomes: list[ImportOutcome] = []
+    sizes = [file_size(path) for path in files]
+    total = sum(sizes)
     done = 0
     for number, path in enumerate(files):
+
+        def within(read: int, _size: int | None = None, /, before: int = done) -> None:
+            progress(before + read, total)
+
         try:
-            progress(done)
+            progress(done, total)
+            outcomes.append((path, session.import_bundle(path, progress=within)))
         except Cancelled:
             outcomes += [(rest, None) for rest in files[number:]]
             break
-        try:
-            outcomes.append((path, session.import_bundle(path)))
         except SecureSubmitError as exc:
             outcomes.append((path, exc))
         except OSError as exc:
             outcomes.append((path, os_error(exc)))
-        done += file_size(path)
+        done += sizes[number]
     return outcomes
 
 
@@ -153,7 +159,7 @@ class ImportScreen(AppScreen[bool]):
                 ),
                 classes="intro",
             )
-            with Horizontal(classes="compact-buttons"):
+            with Vertical(classes="compact-buttons", id="import-actions"):
                 yield Button(_("Import a bundle file… (f)"), id="import-file", compact=True)
                 yield Button(_("Import a folder… (o)"), id="import-folder", compact=True)
                 yield Button(_("Read a sealed file… (r)"), id="open-sealed", compact=True)
@@ -231,8 +237,8 @@ class ImportScreen(AppScreen[bool]):
             ProgressModal(
                 title,
                 lambda progress: import_all(session, files, progress),
-                total=total if several else None,
-                cancellable=several,
+                total=total,
+                cancellable=True,
             )
         )
         if done.error is not None:

@@ -45,6 +45,7 @@ from securesubmit.tui.text import (
     error_text,
     format_size,
     inbox_status_label,
+    protection_text,
     report_language_label,
     show_stamp,
     template_title,
@@ -232,6 +233,12 @@ class InboxScreen(AppScreen[None]):
         if keep is not None and any(i.id == keep for i in page.items):
             table.move_cursor(row=table.get_row_index(keep))
         total = len(self.workspace) if self.workspace is not None else 0
+        if table.has_focus and not page.items:
+            # Hiding the focused table would hand the focus to the search box, where the
+            # next f (to change the filters that hid everything) would be typed as text.
+            self.set_focus(None)
+        elif page.items and self.focused is None:
+            self.call_after_refresh(table.focus)
         table.display = bool(page.items)
         empty = self.query_one("#no-inbox", Static)
         empty.display = not page.items
@@ -623,6 +630,7 @@ def render_provenance(item: InboxItem) -> list[RenderableType]:
             style="bold green",
         ),
     )
+    where.add_row(_("Protection"), Text(protection_text(item.encryption, item.signature)))
     where.add_row(
         _("Bundle"),
         Text(_("{id}, number {sequence}").format(id=item.bundle_id, sequence=item.sequence)),
@@ -955,10 +963,15 @@ class InboxItemScreen(AppScreen[None]):
         saved: Outcome[Path] = await app.push_screen_wait(
             ProgressModal(
                 _("Saving {name}…").format(name=name),
-                lambda _progress: session.save_inbox_attachment(item_id, name, folder),
+                lambda progress: session.save_inbox_attachment(
+                    item_id, name, folder, progress=progress
+                ),
+                cancellable=True,
             )
         )
-        if saved.error is not None:
+        if saved.cancelled:
+            self.notify(_("Cancelled: no copy was saved."), severity="warning", markup=False)
+        elif saved.error is not None:
             app.push_screen(ErrorModal(saved.error))
         elif saved.value is not None:
             self.notify(

@@ -123,9 +123,13 @@ async def _open(screen: AppScreen[Any]) -> None:
     done: Outcome[Any] = await app.push_screen_wait(
         ProgressModal(
             _("Verifying and opening {name}…").format(name=path.name),
-            lambda _progress: session.open_sealed_file(path),
+            lambda progress: session.open_sealed_file(path, progress=progress),
+            cancellable=True,
         )
     )
+    if done.cancelled:
+        screen.notify(_("Cancelled: the file was not opened."), severity="warning", markup=False)
+        return
     if done.error is not None:
         app.push_screen(ErrorModal(done.error))
         return
@@ -194,10 +198,17 @@ class OpenedReportScreen(AppScreen[None]):
         done: Outcome[Any] = await app.push_screen_wait(
             ProgressModal(
                 _("Saving the attachments…"),
-                lambda _progress: session.open_sealed_file(path, folder),
+                lambda progress: session.open_sealed_file(path, folder, progress=progress),
+                cancellable=True,
             )
         )
-        if done.error is not None:
+        if done.cancelled:
+            self.notify(
+                _("Cancelled: no file was saved (those already written were removed)."),
+                severity="warning",
+                markup=False,
+            )
+        elif done.error is not None:
             app.push_screen(ErrorModal(done.error))
         elif done.value is not None:
             saved = done.value[1]

@@ -1,8 +1,9 @@
 """Long work in a thread, with a progress bar, its speed and a safe way to cancel it.
 
 Cancelling never interrupts a thread from outside. The work's ``progress`` callback, which
-the service calls with the bytes done so far, raises ``Cancelled`` once the user has pressed
-Cancel; the service then rolls its transaction back, so nothing half-written remains.
+the service calls with the bytes done so far (and the bytes in all, when it knows them),
+raises ``Cancelled`` once the user has pressed Cancel; the service then rolls its
+transaction back and removes any partial file, so nothing half-written remains.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
+from securesubmit.core.streams import Progress as Progress  # re-exported for the screens
 from securesubmit.errors import InputError, SecureSubmitError
 from securesubmit.tui.i18n import N_, _
 from securesubmit.tui.screens.base import AppModal
 from securesubmit.tui.text import format_size
 
 T = TypeVar("T")
-Progress = Callable[[int], None]
 
 
 class Cancelled(Exception):
@@ -54,7 +55,9 @@ def os_error(error: OSError) -> SecureSubmitError:
 class ProgressModal(AppModal[Outcome[T]]):
     """Runs ``work(progress)`` in a thread and dismisses itself with the ``Outcome``.
 
-    ``total`` is the number of bytes the work will report; None shows a busy bar only.
+    ``total`` is the number of bytes the work will report, if known before it starts; the
+    work may also tell it with each report. Until a total is known the bar only shows
+    that work goes on, with the bytes done and the speed.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
@@ -86,7 +89,8 @@ class ProgressModal(AppModal[Outcome[T]]):
             yield ProgressBar(
                 total=self._total or None,
                 show_eta=False,
-                show_percentage=bool(self._total),
+                # Cancellable work reports its bytes: "--%" until it tells their total.
+                show_percentage=bool(self._total) or self._cancellable,
                 id="progress-bar",
             )
             yield Static("", id="progress-text", classes="muted")
@@ -99,9 +103,12 @@ class ProgressModal(AppModal[Outcome[T]]):
         self.set_interval(0.2, self.show_progress, name="progress")
         self.run_worker(self._run(), exclusive=True)
 
-    def report(self, done: int) -> None:
-        """The work's progress callback (in its thread): bytes done so far."""
+    def report(self, done: int, total: int | None = None) -> None:
+        """The work's progress callback (in its thread): bytes done so far, and in all."""
         self._done = done
+        if total is not None and total != self._total:
+            self._total = total  # a new phase of the work (reading, then saving)
+            self._started = monotonic()
         if self._cancel.is_set():
             raise Cancelled
 
@@ -110,18 +117,20 @@ class ProgressModal(AppModal[Outcome[T]]):
         if self._cancel.is_set():
             text.update(Text(_("Cancelling…")))
             return
-        if not self._total:
+        done, total = self._done, self._total
+        if not total and not done:
             return
-        self.query_one(ProgressBar).update(progress=self._done)
         elapsed = monotonic() - self._started
-        speed = format_size(round(self._done / elapsed)) if elapsed > 0.1 else "—"
-        text.update(
-            Text(
-                _("{done} of {total}, {speed}/s").format(
-                    done=format_size(self._done), total=format_size(self._total), speed=speed
-                )
+        speed = format_size(round(done / elapsed)) if elapsed > 0.1 else "—"
+        bar = self.query_one(ProgressBar)
+        if total:
+            bar.update(total=total, progress=min(done, total))
+            line = _("{done} of {total}, {speed}/s").format(
+                done=format_size(done), total=format_size(total), speed=speed
             )
-        )
+        else:
+            line = _("{done}, {speed}/s").format(done=format_size(done), speed=speed)
+        text.update(Text(line))
 
     async def _run(self) -> None:
         outcome: Outcome[T]

@@ -43,6 +43,7 @@ from securesubmit.tui.text import (
     country_label,
     error_text,
     format_size,
+    protection_text,
     show_stamp,
     status_label,
 )
@@ -269,7 +270,11 @@ class SealScreen(AppScreen[Receipt | None]):
             self.notify(
                 _("Sealed “{title}” to {names}. The draft was destroyed.").format(
                     title=receipt.title, names=recipients_text(receipt)
-                ),
+                )
+                + " "
+                + _("Protection")
+                + ": "
+                + protection_text(receipt.encryption, receipt.signature),
                 markup=False,
                 timeout=8,
             )
@@ -458,10 +463,14 @@ async def _save_sealed_file(screen: AppScreen[Any], receipt: Receipt) -> None:
     done: Outcome[Receipt] = await app.push_screen_wait(
         ProgressModal(
             _("Saving the sealed report…"),
-            lambda _progress: session.export_sealed_file(receipt.id, path),
+            lambda progress: session.export_sealed_file(receipt.id, path, progress=progress),
+            total=receipt.file_size,
+            cancellable=True,
         )
     )
-    if done.error is not None:
+    if done.cancelled:
+        screen.notify(_("Cancelled: no file was written."), severity="warning", markup=False)
+    elif done.error is not None:
         app.push_screen(ErrorModal(done.error))
     elif done.value is not None:
         screen.notify(
@@ -842,12 +851,23 @@ class ExportBundleScreen(AppScreen[ExportResult | None]):
         done: Outcome[ExportResult] = await app.push_screen_wait(
             ProgressModal(
                 _("Writing the bundle for {name}…").format(name=partner.name),
-                lambda _progress: session.export_bundle(
-                    partner.id, out, report_refs=reports, delete_after_export=delete
+                lambda progress: session.export_bundle(
+                    partner.id,
+                    out,
+                    report_refs=reports,
+                    delete_after_export=delete,
+                    progress=progress,
                 ),
+                cancellable=True,
             )
         )
-        if done.error is not None:
+        if done.cancelled:
+            self.notify(
+                _("Cancelled: no bundle was written, and nothing was marked as sent."),
+                severity="warning",
+                markup=False,
+            )
+        elif done.error is not None:
             app.push_screen(ErrorModal(done.error))
         elif done.value is not None:
             result = done.value
@@ -859,7 +879,11 @@ class ExportBundleScreen(AppScreen[ExportResult | None]):
                     "Wrote bundle {sequence} for {partner} with {n} reports to {path}. Only "
                     "that partner can open it.",
                     count,
-                ).format(sequence=result.sequence, partner=result.partner, n=count, path=out),
+                ).format(sequence=result.sequence, partner=result.partner, n=count, path=out)
+                + " "
+                + _("Protection")
+                + ": "
+                + protection_text(result.encryption, result.signature),
                 markup=False,
                 timeout=10,
             )

@@ -55,8 +55,9 @@ class SettingsScreen(AppScreen[None]):
                 Text(
                     _(
                         "The language applies until you quit; nothing is written to disk. To "
-                        "start in a language, run: securesubmit --lang ru (or --lang en), or "
-                        "set LANG, e.g. LANG=ru_RU.UTF-8."
+                        "start in a language, run: securesubmit --lang ru (or en, kk), or set "
+                        "LANG, e.g. LANG=ru_RU.UTF-8. Kazakh is partial: what is not translated "
+                        "yet is shown in English."
                     )
                 ),
                 classes="field-hint",

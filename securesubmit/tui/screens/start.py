@@ -29,7 +29,7 @@ from securesubmit.errors import (
     VaultNotFound,
     WrongPassphrase,
 )
-from securesubmit.tui.i18n import N_, _, ngettext
+from securesubmit.tui.i18n import LANGUAGES, N_, _, current_language, ngettext
 from securesubmit.tui.screens.base import AppScreen
 from securesubmit.tui.text import error_text
 from securesubmit.tui.widgets import FormField, StrengthMeter, TitleBar, app_footer
@@ -49,7 +49,7 @@ QUIT = Binding("ctrl+q", "app.quit", N_("Quit"), priority=True)  # shown here: r
 
 
 class FirstRunScreen(AppScreen[None]):
-    """Create the vault: passphrase twice, role, name and organisation."""
+    """Create the vault: language, passphrase twice, role, name and organisation."""
 
     BINDINGS: ClassVar[list[BindingType]] = [QUIT]
 
@@ -69,6 +69,13 @@ class FirstRunScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar(_("Create your vault"))
         with VerticalScroll(id="first-run", classes="page"):
+            # First, so that switching (which draws this screen again) loses nothing typed.
+            yield Static(Text(_("Language")), classes="field-label")
+            with RadioSet(id="first-language"):
+                for code, language in LANGUAGES.items():
+                    yield RadioButton(
+                        language, value=code == current_language(), id=f"first-lang-{code}"
+                    )
             yield Static(
                 Text.assemble(
                     _(
@@ -146,6 +153,13 @@ class FirstRunScreen(AppScreen[None]):
         self.set_working(False)
         self.query_one("#passphrase", Input).focus()
 
+    @on(RadioSet.Changed, "#first-language")
+    def _language(self, event: RadioSet.Changed) -> None:
+        chosen = (event.pressed.id or "").removeprefix("first-lang-")
+        if chosen in LANGUAGES and chosen != current_language():
+            self.secure_app.switch_language(chosen)
+            self.app.switch_screen(FirstRunScreen(self.vault_path))
+
     def set_working(self, working: bool) -> None:
         self.query_one("#working-spinner").display = working
         self.query_one("#working-text").display = working
@@ -153,6 +167,7 @@ class FirstRunScreen(AppScreen[None]):
         for control in self.query(Input):
             control.disabled = working
         self.query_one("#role", RadioSet).disabled = working
+        self.query_one("#first-language", RadioSet).disabled = working
 
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:

@@ -4,7 +4,11 @@
 
 Every key here is TEST-ONLY: the secret halves are published in vectors.json.
 Ed25519 signatures are deterministic, so running this again gives the same bytes;
-tests/unit/test_identity_card.py checks that it does.
+tests/unit/test_identity_card.py checks that it does. ML-DSA-65 signatures are not
+(the library signs in FIPS 204's hedged mode): an ML-DSA signature already on disk is
+reused when it verifies over the message being signed, and a fresh one is made only
+when the message changed. The vector files hold signatures that verify, not bytes that
+can be regenerated.
 
 Invalid vectors are signed correctly wherever a signature can be made, so that the
 rule named by the file is what refuses them, not the signature. Those with a weak
@@ -21,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from securesubmit.core import bech32, crypto, identity
+from securesubmit.errors import BadSignature
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,6 +35,13 @@ KEYS = {
     "B": (b"\x03" * 32, b"\x04" * 32),
     "C": (b"\x05" * 32, b"\x06" * 32),
 }
+# TEST-ONLY hybrid key sets: (Ed25519 seed, X25519 secret, ML-DSA-65 seed,
+# MLKEM768-X25519 seed).
+HYBRID_KEYS = {
+    "H": (b"\x09" * 32, b"\x0a" * 32, b"\x0b" * 32, b"\x0c" * 32),
+    "J": (b"\x0d" * 32, b"\x0e" * 32, b"\x0f" * 32, b"\x10" * 32),
+}
+ROTATION_V1_TO_V2_TIME = "2027-03-01T08:30:00Z"
 
 NAME = "Әйгерім Тестова"
 ORGANISATION = "Test-Only Media Collective"
@@ -204,10 +216,10 @@ def _invalid(card: bytes, rotation: bytes) -> dict[str, tuple[bytes, str, str, s
             "this is not a SecureSubmit card",
         ),
         "wrong-version.txt": (
-            _signed_card(fields, version="securesubmit-card v2"),
+            _signed_card(fields, version="securesubmit-card v3"),
             "card",
             "FormatError",
-            "unsupported version 'v2'",
+            "unsupported version 'v3'",
         ),
         "rotation-statement-given-as-card.txt": (
             rotation,
@@ -472,10 +484,10 @@ def _invalid(card: bytes, rotation: bytes) -> dict[str, tuple[bytes, str, str, s
             "the revocation statement's signature does not verify",
         ),
         "revocation-wrong-version.txt": (
-            _signed_revocation(_revocation_fields(), "A", version="securesubmit-revocation v2"),
+            _signed_revocation(_revocation_fields(), "A", version="securesubmit-revocation v3"),
             "statement",
             "FormatError",
-            "the revocation statement has the unsupported version 'v2'",
+            "the revocation statement has the unsupported version 'v3'",
         ),
         "card-given-as-statement.txt": (
             card,
@@ -485,6 +497,478 @@ def _invalid(card: bytes, rotation: bytes) -> dict[str, tuple[bytes, str, str, s
         ),
     }
     return vectors
+
+
+# --- version 2 (hybrid) ---------------------------------------------------------------------
+
+_KNOWN_MLDSA: list[bytes] | None = None
+
+
+def _known_mldsa_signatures() -> list[bytes]:
+    """Every ML-DSA-65 signature in the vector files on disk (see the module docstring)."""
+    global _KNOWN_MLDSA
+    if _KNOWN_MLDSA is None:
+        _KNOWN_MLDSA = []
+        for path in sorted(HERE.rglob("*.txt")):
+            for line in path.read_bytes().split(b"\n"):
+                key, _, value = line.partition(b": ")
+                if key.endswith(b"mldsa-signature"):
+                    try:
+                        signature = base64.b64decode(value, validate=True)
+                    except ValueError:
+                        continue
+                    if len(signature) == crypto.MLDSA_SIGNATURE_SIZE:
+                        _KNOWN_MLDSA.append(signature)
+    return _KNOWN_MLDSA
+
+
+def _mldsa_sign(seed: bytes, label: str, body: bytes) -> bytes:
+    public = crypto.mldsa_public_key(seed)
+    for signature in _known_mldsa_signatures():
+        try:
+            crypto.mldsa_verify(public, label, body, signature)
+        except BadSignature:
+            continue
+        return signature
+    signature = crypto.mldsa_sign(seed, label, body)
+    _known_mldsa_signatures().append(signature)
+    return signature
+
+
+def _hybrid_public(name: str) -> tuple[bytes, bytes, bytes, bytes]:
+    ed_seed, x_secret, mldsa_seed, pq_seed = HYBRID_KEYS[name]
+    return (
+        crypto.signing_public_key(ed_seed),
+        crypto.encryption_public_key(x_secret),
+        crypto.mldsa_public_key(mldsa_seed),
+        crypto.hybrid_public_key(pq_seed),
+    )
+
+
+def _hybrid_keys(name: str) -> identity.PublicKeys:
+    return identity.PublicKeys(*_hybrid_public(name))
+
+
+def _hybrid_key_json(name: str) -> dict[str, str]:
+    ed_seed, x_secret, mldsa_seed, pq_seed = HYBRID_KEYS[name]
+    keys = _hybrid_keys(name)
+    classical_fp = identity.fingerprint(keys.signing_public, keys.encryption_public)
+    assert keys.mldsa_public is not None and keys.pq_public is not None
+    return {
+        "signing_seed_hex": ed_seed.hex(),
+        "x25519_secret_hex": x_secret.hex(),
+        "mldsa_seed_hex": mldsa_seed.hex(),
+        "pq_seed_hex": pq_seed.hex(),
+        "pq_age_identity": bech32.encode("age-secret-key-pq-", pq_seed).upper(),
+        "signing_public_hex": keys.signing_public.hex(),
+        "encryption_public_hex": keys.encryption_public.hex(),
+        "age_recipient": keys.age_recipient,
+        "mldsa_public_sha256": crypto.sha256(keys.mldsa_public).hex(),
+        "pq_public_sha256": crypto.sha256(keys.pq_public).hex(),
+        "fingerprint_hex": keys.fingerprint.hex(),
+        "fingerprint_display": keys.display(),
+        "short_id": identity.short_id(keys.fingerprint),
+        "classical_part_fingerprint_display": identity.format_fingerprint(classical_fp),
+    }
+
+
+def _card_v2_fields(name: str = "H", require_hybrid: str = "yes") -> list[tuple[str, str]]:
+    sign_pub, enc_pub, mldsa_pub, pq_pub = _hybrid_public(name)
+    return [
+        ("name", NAME),
+        ("organisation", ORGANISATION),
+        ("role", ROLE),
+        ("age-recipient", crypto.age_recipient(enc_pub)),
+        ("pq-age-recipient", crypto.hybrid_age_recipient(pq_pub)),
+        ("signing-key", _b64(sign_pub)),
+        ("mldsa-signing-key", _b64(mldsa_pub)),
+        ("require-hybrid", require_hybrid),
+        ("created", "2026-11-23T10:00:00Z"),
+        ("expires", "2028-11-23T00:00:00Z"),
+    ]
+
+
+def _signed_card_v2(
+    fields: list[tuple[str, str]],
+    ed_signer: str = "H",
+    mldsa_signer: str = "H",
+    version: str = identity.CARD_V2_VERSION_LINE,
+) -> bytes:
+    body = _lines(version, fields).encode("utf-8")
+    label = identity.CARD_SIGNATURE_LABEL
+    ed_sig = crypto.sign(HYBRID_KEYS[ed_signer][0], label, body)
+    ml_sig = _mldsa_sign(HYBRID_KEYS[mldsa_signer][2], label, body)
+    return body + f"signature: {_b64(ed_sig)}\nmldsa-signature: {_b64(ml_sig)}\n".encode()
+
+
+def _v2_key_fields(prefix: str, keys: identity.PublicKeys) -> list[tuple[str, str]]:
+    return [
+        (prefix + "fingerprint", keys.display()),
+        (prefix + "age-recipient", keys.age_recipient),
+        (prefix + "pq-age-recipient", keys.pq_recipient or ""),
+        (prefix + "signing-key", _b64(keys.signing_public)),
+        (
+            prefix + "mldsa-signing-key",
+            "" if keys.mldsa_public is None else _b64(keys.mldsa_public),
+        ),
+    ]
+
+
+def _classical_keys(name: str) -> identity.PublicKeys:
+    return identity.PublicKeys(*_public(name))
+
+
+def _rotation_v2_fields(
+    old: identity.PublicKeys, new: identity.PublicKeys, time: str = "2027-12-01T08:30:00Z"
+) -> list[tuple[str, str]]:
+    return [*_v2_key_fields("old-", old), *_v2_key_fields("new-", new), ("time", time)]
+
+
+def _seeds(name: str) -> tuple[bytes, bytes | None]:
+    """(Ed25519 seed, ML-DSA seed or None) of a classical or hybrid test key set."""
+    if name in KEYS:
+        return KEYS[name][0], None
+    return HYBRID_KEYS[name][0], HYBRID_KEYS[name][2]
+
+
+def _signed_rotation_v2(
+    fields: list[tuple[str, str]],
+    old_signer: str,
+    new_signer: str,
+    *,
+    old_mldsa_signer: str | None = None,
+    new_mldsa_signer: str | None = None,
+) -> bytes:
+    """A version 2 rotation; each key set signs with its keys (an ML-DSA signer may be
+    named to sign in its place, or "" for no ML-DSA signature)."""
+    body = _lines(identity.ROTATION_V2_VERSION_LINE, fields).encode("utf-8")
+    label = identity.STATEMENT_SIGNATURE_LABEL
+    lines = []
+    for prefix, signer, mldsa_signer in (
+        ("old-", old_signer, old_mldsa_signer),
+        ("new-", new_signer, new_mldsa_signer),
+    ):
+        ed_seed, mldsa_seed = _seeds(signer)
+        if mldsa_signer is not None:
+            mldsa_seed = _seeds(mldsa_signer)[1] if mldsa_signer else None
+        lines.append(f"{prefix}signature: {_b64(crypto.sign(ed_seed, label, body))}")
+        mldsa = "" if mldsa_seed is None else _b64(_mldsa_sign(mldsa_seed, label, body))
+        lines.append(f"{prefix}mldsa-signature: {mldsa}" if mldsa else f"{prefix}mldsa-signature:")
+    return body + ("\n".join(lines) + "\n").encode()
+
+
+def _revocation_v2_fields(keys: identity.PublicKeys) -> list[tuple[str, str]]:
+    return [
+        *_v2_key_fields("", keys),
+        ("time", "2027-12-01T09:00:00Z"),
+        ("reason", REVOCATION_REASON),
+    ]
+
+
+def _signed_revocation_v2(
+    fields: list[tuple[str, str]], signer: str = "H", mldsa_signer: str = "H"
+) -> bytes:
+    body = _lines(identity.REVOCATION_V2_VERSION_LINE, fields).encode("utf-8")
+    label = identity.STATEMENT_SIGNATURE_LABEL
+    ed_sig = crypto.sign(HYBRID_KEYS[signer][0], label, body)
+    ml_sig = _mldsa_sign(HYBRID_KEYS[mldsa_signer][2], label, body)
+    return body + f"signature: {_b64(ed_sig)}\nmldsa-signature: {_b64(ml_sig)}\n".encode()
+
+
+def _flip_in_value(text: bytes, field: bytes, index: int) -> bytes:
+    """``text`` with one byte of the base64-decoded value of ``field`` changed, re-encoded."""
+    start = text.index(b"\n" + field + b": ") + len(field) + 3
+    end = text.index(b"\n", start)
+    raw = bytearray(base64.b64decode(text[start:end]))
+    raw[index] ^= 0x01
+    return text[:start] + base64.b64encode(bytes(raw)) + text[end:]
+
+
+def _drop_line(text: bytes, field: bytes) -> bytes:
+    start = text.index(b"\n" + field + b":") + 1
+    return text[:start] + text[text.index(b"\n", start) + 1 :]
+
+
+def _invalid_v2(
+    card_v2: bytes, rotation_v1_to_v2: bytes, rotation_v2: bytes, revocation_v2: bytes
+) -> dict[str, tuple[bytes, str, str, str]]:
+    """The refusals of version 2 (docs/spec/identity-card.md §8.4)."""
+    fields = _card_v2_fields()
+    h, j = _hybrid_keys("H"), _hybrid_keys("J")
+    mldsa_b64 = dict(fields)["mldsa-signing-key"]
+    pq_public = _hybrid_public("H")[3]
+    bad_mlkem = bytearray(pq_public)
+    bad_mlkem[0], bad_mlkem[1] = 0xFF, bad_mlkem[1] | 0x0F  # first coefficient 4095 ≥ q
+    small_x25519 = pq_public[:1184] + bytes(32)
+    classical_j = identity.format_fingerprint(
+        identity.fingerprint(j.signing_public, j.encryption_public)
+    )
+    j_same_mldsa = identity.PublicKeys(
+        j.signing_public, j.encryption_public, h.mldsa_public, j.pq_public
+    )
+    return {
+        # signatures: both required, both checked
+        "card-v2-mldsa-signature-stripped.txt": (
+            card_v2[: card_v2.index(b"mldsa-signature: ")],
+            "card",
+            "FormatError",
+            "the card ends before its 'mldsa-signature' line (line 13)",
+        ),
+        "card-v2-ed25519-signature-stripped.txt": (
+            _drop_line(card_v2, b"signature"),
+            "card",
+            "FormatError",
+            "line 12 of the card has the field 'mldsa-signature' where 'signature' belongs",
+        ),
+        "card-v2-mldsa-signature-empty.txt": (
+            card_v2[: card_v2.index(b"mldsa-signature: ")] + b"mldsa-signature:\n",
+            "card",
+            "FormatError",
+            "line 13 of the card has no value for 'mldsa-signature'",
+        ),
+        "card-v2-mldsa-signature-altered.txt": (
+            _flip_in_value(card_v2, b"mldsa-signature", 100),
+            "card",
+            "BadSignature",
+            "the card's mldsa-signature does not verify",
+        ),
+        "card-v2-mldsa-signature-by-another-key.txt": (
+            _signed_card_v2(fields, mldsa_signer="J"),
+            "card",
+            "BadSignature",
+            "the card's mldsa-signature does not verify",
+        ),
+        "card-v2-ed25519-signature-by-another-key.txt": (
+            _signed_card_v2(fields, ed_signer="J"),
+            "card",
+            "BadSignature",
+            "the card's signature does not verify",
+        ),
+        "card-v2-mldsa-key-replaced.txt": (
+            _signed_card_v2(_replace(fields, "mldsa-signing-key", _b64(j.mldsa_public or b""))),
+            "card",
+            "BadSignature",
+            "the card's mldsa-signature does not verify",
+        ),
+        "card-v2-altered-name.txt": (
+            card_v2.replace(NAME.encode(), "Әйгерім Тестовa".encode()),
+            "card",
+            "BadSignature",
+            "the card's signature does not verify",
+        ),
+        # keys
+        "card-v2-mldsa-key-wrong-length.txt": (
+            _signed_card_v2(
+                _replace(fields, "mldsa-signing-key", _b64(base64.b64decode(mldsa_b64)[:-1]))
+            ),
+            "card",
+            "FormatError",
+            "the card's mldsa-signing-key is not the canonical padded base64 of 1952 bytes",
+        ),
+        "card-v2-mldsa-key-base64-non-canonical.txt": (
+            # 1,952 bytes leave one character with four padding bits; set one of them.
+            _signed_card_v2(
+                _replace(
+                    fields,
+                    "mldsa-signing-key",
+                    mldsa_b64[:-3] + chr(ord(mldsa_b64[-3]) + 1) + "==",
+                )
+            ),
+            "card",
+            "FormatError",
+            "the card's mldsa-signing-key is not the canonical padded base64 of 1952 bytes",
+        ),
+        "card-v2-pq-recipient-bad-checksum.txt": (
+            _signed_card_v2(
+                _replace(
+                    fields,
+                    "pq-age-recipient",
+                    dict(fields)["pq-age-recipient"][:-1]
+                    + ("q" if dict(fields)["pq-age-recipient"][-1] != "q" else "p"),
+                )
+            ),
+            "card",
+            "FormatError",
+            "the card's pq-age-recipient is not an age post-quantum recipient",
+        ),
+        "card-v2-pq-recipient-is-x25519.txt": (
+            _signed_card_v2(_replace(fields, "pq-age-recipient", dict(fields)["age-recipient"])),
+            "card",
+            "FormatError",
+            "the card's pq-age-recipient is not an age post-quantum recipient",
+        ),
+        "card-v2-pq-recipient-invalid-ml-kem-key.txt": (
+            _signed_card_v2(
+                _replace(fields, "pq-age-recipient", bech32.encode("age1pq", bytes(bad_mlkem)))
+            ),
+            "card",
+            "WeakKey",
+            "the card's pq-age-recipient is refused: the post-quantum encryption key is not a "
+            "valid ML-KEM-768 key",
+        ),
+        "card-v2-pq-recipient-small-order-x25519.txt": (
+            _signed_card_v2(
+                _replace(fields, "pq-age-recipient", bech32.encode("age1pq", small_x25519))
+            ),
+            "card",
+            "WeakKey",
+            "the card's pq-age-recipient is refused: the encryption key is a small-order point",
+        ),
+        "card-v2-require-hybrid-not-yes-or-no.txt": (
+            _signed_card_v2(_replace(fields, "require-hybrid", "true")),
+            "card",
+            "FormatError",
+            "the card's require-hybrid is 'true'; it must be 'yes' or 'no'",
+        ),
+        # versions: a v2 card is not a v1 card, and the other way round
+        "card-v2-under-v1-version-line.txt": (
+            card_v2.replace(b"securesubmit-card v2\n", b"securesubmit-card v1\n", 1),
+            "card",
+            "FormatError",
+            "the card is larger than 4096 bytes",  # the size limit of v1 comes first
+        ),
+        "card-v1-under-v2-version-line.txt": (
+            _signed_card(_card_fields(), version=identity.CARD_V2_VERSION_LINE),
+            "card",
+            "FormatError",
+            "line 6 of the card has the field 'signing-key' where 'pq-age-recipient' belongs",
+        ),
+        "card-v2-oversized.txt": (
+            card_v2 + b"x" * (identity.MAX_CARD_V2_BYTES + 1 - len(card_v2)),
+            "card",
+            "FormatError",
+            "the card is larger than 10240 bytes",
+        ),
+        # rotations
+        "rotation-v2-old-mldsa-signature-stripped.txt": (
+            _signed_rotation_v2(_rotation_v2_fields(h, j), "H", "J", old_mldsa_signer=""),
+            "statement",
+            "FormatError",
+            "the rotation statement's old key set has post-quantum keys but no ML-DSA-65 "
+            "signature",
+        ),
+        "rotation-v2-old-mldsa-signature-altered.txt": (
+            _flip_in_value(rotation_v2, b"old-mldsa-signature", 7),
+            "statement",
+            "BadSignature",
+            "the rotation statement's old-mldsa-signature does not verify",
+        ),
+        "rotation-v2-new-mldsa-signature-by-another-key.txt": (
+            _signed_rotation_v2(_rotation_v2_fields(h, j), "H", "J", new_mldsa_signer="H"),
+            "statement",
+            "BadSignature",
+            "the rotation statement's new-mldsa-signature does not verify",
+        ),
+        "rotation-v2-new-signature-by-another-key.txt": (
+            _signed_rotation_v2(_rotation_v2_fields(h, j), "H", "H", new_mldsa_signer="J"),
+            "statement",
+            "BadSignature",
+            "the rotation statement's new-signature does not verify",
+        ),
+        "rotation-v1-to-v2-mldsa-signature-without-mldsa-key.txt": (
+            _signed_rotation_v2(
+                _rotation_v2_fields(_classical_keys("A"), h, ROTATION_V1_TO_V2_TIME),
+                "A",
+                "H",
+                old_mldsa_signer="J",
+            ),
+            "statement",
+            "FormatError",
+            "the rotation statement's old key set has an ML-DSA-65 signature but no ML-DSA-65 "
+            "key",
+        ),
+        "rotation-v2-old-pq-recipient-without-mldsa-key.txt": (
+            _signed_rotation_v2(
+                _replace(_rotation_v2_fields(h, j), "old-mldsa-signing-key", ""),
+                "H",
+                "J",
+            ),
+            "statement",
+            "FormatError",
+            "the rotation statement's old-mldsa-signing-key and the rotation statement's "
+            "old-pq-age-recipient must both be present or both be empty",
+        ),
+        "rotation-v2-to-classical-keys.txt": (
+            _signed_rotation_v2(_rotation_v2_fields(h, _classical_keys("B")), "H", "B"),
+            "statement",
+            "FormatError",
+            "line 9 of the rotation statement has no value for 'new-pq-age-recipient'",
+        ),
+        "rotation-v2-classical-fingerprint-for-hybrid-keys.txt": (
+            _signed_rotation_v2(
+                _replace(_rotation_v2_fields(h, j), "new-fingerprint", classical_j), "H", "J"
+            ),
+            "statement",
+            "FormatError",
+            "the rotation statement's new-fingerprint does not match the keys beside it",
+        ),
+        "rotation-v2-keeps-the-mldsa-key.txt": (
+            _signed_rotation_v2(
+                _rotation_v2_fields(h, j_same_mldsa), "H", "J", new_mldsa_signer="H"
+            ),
+            "statement",
+            "FormatError",
+            "the rotation statement does not replace the ML-DSA-65 key",
+        ),
+        "rotation-v1-to-v2-new-mldsa-signature-stripped.txt": (
+            rotation_v1_to_v2[: rotation_v1_to_v2.index(b"new-mldsa-signature: ")],
+            "statement",
+            "FormatError",
+            "the rotation statement ends before its 'new-mldsa-signature' line (line 16)",
+        ),
+        "rotation-v2-oversized.txt": (
+            rotation_v2 + b"x" * (identity.MAX_ROTATION_V2_BYTES + 1 - len(rotation_v2)),
+            "statement",
+            "FormatError",
+            "the rotation statement is larger than 20480 bytes",
+        ),
+        # revocations
+        "revocation-v2-mldsa-signature-stripped.txt": (
+            revocation_v2[: revocation_v2.index(b"mldsa-signature: ")],
+            "statement",
+            "FormatError",
+            "the revocation statement ends before its 'mldsa-signature' line (line 10)",
+        ),
+        "revocation-v2-mldsa-signature-by-another-key.txt": (
+            _signed_revocation_v2(_revocation_v2_fields(h), mldsa_signer="J"),
+            "statement",
+            "BadSignature",
+            "the revocation statement's mldsa-signature does not verify",
+        ),
+        "revocation-v2-of-classical-keys.txt": (
+            _signed_revocation_v2(_revocation_v2_fields(_classical_keys("A"))),
+            "statement",
+            "FormatError",
+            "line 4 of the revocation statement has no value for 'pq-age-recipient'",
+        ),
+    }
+
+
+def _downgrades() -> dict[str, tuple[bytes, str]]:
+    """Well-formed, correctly signed documents that a reader still refuses when it holds
+    the hybrid fingerprint of key set H (§8.4): file name -> (content, what refuses it)."""
+    h = _hybrid_keys("H")
+    seed_h = HYBRID_KEYS["H"][0]
+    card_v1 = identity.make_card(
+        seed_h, h.encryption_public, NAME, ORGANISATION, ROLE, CREATED, EXPIRES
+    )
+    rotation_v1 = identity.make_rotation(
+        seed_h,
+        h.encryption_public,
+        KEYS["B"][0],
+        crypto.encryption_public_key(KEYS["B"][1]),
+        ROTATION_TIME,
+    )
+    return {
+        "card-v1-of-hybrid-keys.txt": (
+            card_v1.to_text(),
+            "check_fingerprint with H's fingerprint: FingerprintMismatch",
+        ),
+        "rotation-v1-from-hybrid-keys.txt": (
+            rotation_v1.to_text(),
+            "follow_rotations from card-v2.txt: BrokenRotationChain",
+        ),
+    }
 
 
 def build() -> dict[str, bytes]:
@@ -497,17 +981,37 @@ def build() -> dict[str, bytes]:
         seed_a, enc_a, seed_b, crypto.encryption_public_key(secret_b), ROTATION_TIME
     )
     revocation = identity.make_revocation(seed_a, enc_a, REVOCATION_TIME, REVOCATION_REASON)
+    h, j = _hybrid_keys("H"), _hybrid_keys("J")
+    card_v2 = _signed_card_v2(_card_v2_fields())
+    rotation_v1_to_v2 = _signed_rotation_v2(
+        _rotation_v2_fields(_classical_keys("A"), h, ROTATION_V1_TO_V2_TIME), "A", "H"
+    )
+    rotation_v2 = _signed_rotation_v2(_rotation_v2_fields(h, j), "H", "J")
+    revocation_v2 = _signed_revocation_v2(_revocation_v2_fields(h))
+    # The version 2 examples are what the reader accepts, and what make_* write but for
+    # the (randomised) ML-DSA signatures.
+    for text in (card_v2, rotation_v1_to_v2, rotation_v2, revocation_v2):
+        parsed = (identity.parse_card if text is card_v2 else identity.parse_statement)(text)
+        assert parsed.to_text() == text
     files = {
         "card.txt": card.to_text(),
         "rotation.txt": rotation.to_text(),
         "revocation.txt": revocation.to_text(),
+        "card-v2.txt": card_v2,
+        "rotation-v1-to-v2.txt": rotation_v1_to_v2,
+        "rotation-v2.txt": rotation_v2,
+        "revocation-v2.txt": revocation_v2,
     }
     manifest = {}
-    for file_name, (content, parser, error, message) in _invalid(
-        card.to_text(), rotation.to_text()
-    ).items():
+    invalid = _invalid(card.to_text(), rotation.to_text())
+    invalid.update(_invalid_v2(card_v2, rotation_v1_to_v2, rotation_v2, revocation_v2))
+    for file_name, (content, parser, error, message) in invalid.items():
         files[f"invalid/{file_name}"] = content
         manifest[file_name] = {"parser": parser, "error": error, "message": message}
+    downgrades = {}
+    for file_name, (content, refused_by) in _downgrades().items():
+        files[f"downgrade/{file_name}"] = content
+        downgrades[file_name] = refused_by
     description = {
         "WARNING": (
             "TEST-ONLY KEYS. Their secret halves are published here; never use them for "
@@ -537,7 +1041,38 @@ def build() -> dict[str, bytes]:
             "time": "2027-06-01T09:00:00Z",
             "reason": REVOCATION_REASON,
         },
+        "hybrid_keys": {name: _hybrid_key_json(name) for name in HYBRID_KEYS},
+        "card_v2": {
+            "file": "card-v2.txt",
+            "keys": "H",
+            "require_hybrid": True,
+            "fingerprint_display": h.display(),
+            "signed_text_bytes": card_v2.index(b"signature: "),
+            "bytes": len(card_v2),
+        },
+        "rotation_v1_to_v2": {
+            "file": "rotation-v1-to-v2.txt",
+            "old": "A",
+            "new": "H",
+            "time": ROTATION_V1_TO_V2_TIME,
+            "bytes": len(rotation_v1_to_v2),
+        },
+        "rotation_v2": {
+            "file": "rotation-v2.txt",
+            "old": "H",
+            "new": "J",
+            "time": "2027-12-01T08:30:00Z",
+            "bytes": len(rotation_v2),
+        },
+        "revocation_v2": {
+            "file": "revocation-v2.txt",
+            "keys": "H",
+            "time": "2027-12-01T09:00:00Z",
+            "reason": REVOCATION_REASON,
+            "bytes": len(revocation_v2),
+        },
         "invalid": manifest,
+        "downgrade": downgrades,
     }
     files["vectors.json"] = (
         json.dumps(description, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
@@ -550,11 +1085,11 @@ def main() -> int:
         path = HERE / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    stale = {p.name for p in (HERE / "invalid").iterdir()} - {
-        r.removeprefix("invalid/") for r in build() if r.startswith("invalid/")
-    }
-    for name in stale:
-        (HERE / "invalid" / name).unlink()
+    built = set(build())
+    for folder in ("invalid", "downgrade"):
+        for path in (HERE / folder).iterdir():
+            if f"{folder}/{path.name}" not in built:
+                path.unlink()
     return 0
 
 

@@ -264,10 +264,10 @@ def _invalid(valid: bytes) -> Invalid:
     )
     add(
         "other-version.container",
-        bytes(Container(magic=b"securesubmit-sealed v2\n")),
+        bytes(Container(magic=b"securesubmit-sealed v3\n")),
         "FormatError",
         "another version of the format",
-        "magic line of version 2",
+        "magic line of version 3",
     )
     add("empty.container", b"", "FormatError", "is empty", "no bytes at all")
     add(
