@@ -29,6 +29,8 @@ from benchmarks.harness import ERROR, Case
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 README = HERE / "README.md"
+READMES = (README, HERE.parent / "README.md")
+"""Both show the latest table between the markers: the project's README and this one."""
 TABLE_START = "<!-- latest results: written by python -m benchmarks -->"
 TABLE_END = "<!-- end of latest results -->"
 
@@ -117,15 +119,19 @@ def markdown_table(cases: list[Case], machine: dict[str, Any], total: float) -> 
     return "\n".join([*lines, "", *notes])
 
 
-def update_readme(table: str) -> bool:
-    if not README.exists():
-        return False
-    text = README.read_text()
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        return False
-    README.write_text(text[: start + len(TABLE_START)] + "\n" + table + "\n" + text[end:])
-    return True
+def update_readmes(table: str) -> list[Path]:
+    """Write ``table`` between the markers of each README that has them; the ones written."""
+    written = []
+    for readme in READMES:
+        if not readme.exists():
+            continue
+        text = readme.read_text()
+        start, end = text.find(TABLE_START), text.find(TABLE_END)
+        if start < 0 or end < start:
+            continue
+        readme.write_text(text[: start + len(TABLE_START)] + "\n" + table + "\n" + text[end:])
+        written.append(readme)
+    return written
 
 
 def machine(runs: int) -> dict[str, Any]:
@@ -225,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
     publish = not args.quick and args.out == RESULTS / "latest.json"
-    if publish and update_readme(markdown_table(cases, info, total)):
-        print(f"wrote the table into {README}")
+    if publish:
+        for readme in update_readmes(markdown_table(cases, info, total)):
+            print(f"wrote the table into {readme}")
     return 1 if any(c.verdict == ERROR for c in cases) else 0
 
 

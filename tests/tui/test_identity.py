@@ -82,3 +82,50 @@ def test_my_card_is_exported_renamed_and_rotated_from_the_identity_screen(
     assert rotation.old.display() == before
     with service.unlock_vault(vault, PASSPHRASE) as session:
         assert identity.format_fingerprint(session.identity.fingerprint) == rotation.new.display()
+
+
+def test_a_classical_identity_is_upgraded_and_a_hybrid_card_can_require_hybrid(
+    tmp_path: Path,
+) -> None:
+    from securesubmit.core import crypto
+
+    vault = tmp_path / "vault.db"
+    service.create_vault(
+        vault, PASSPHRASE, name="Aigerim", kdf=crypto.TEST_KDF, post_quantum=False
+    ).close()
+    card, statement = tmp_path / "me.card", tmp_path / "upgrade.txt"
+    app = make_app(vault)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await unlock(pilot)
+            await pilot.press("s", "i")
+            assert isinstance(app.screen, IdentityScreen)
+            assert "classical only (Ed25519)" in screen_text(app)
+            assert app.screen.query_one("#require-hybrid").disabled
+
+            await click(pilot, "#upgrade")
+            assert isinstance(app.screen, ConfirmModal)
+            assert "Add post-quantum keys now?" in screen_text(app)
+            await pilot.press("y")
+            await pilot.pause()
+            await choose_path(pilot, statement)
+            assert isinstance(app.screen, IdentityScreen)
+            assert app.session is not None and app.session.identity.is_hybrid
+            shown = screen_text(app)
+            assert "hybrid (ML-DSA-65 + Ed25519)" in shown
+            assert app.screen.query_one("#upgrade").disabled
+
+            await click(pilot, "#require-hybrid")
+            assert app.screen.query_one("#require-hybrid").value
+            await click(pilot, "#export-card")
+            await choose_path(pilot, card)
+            assert isinstance(app.screen, IdentityScreen)
+
+    run(scenario)
+    rotation = identity.parse_statement(statement.read_bytes())
+    assert isinstance(rotation, identity.RotationStatement)
+    assert not rotation.old.is_hybrid and rotation.new.is_hybrid
+    exported = identity.parse_card(card.read_bytes())
+    assert exported.keys.is_hybrid and exported.require_hybrid

@@ -8,14 +8,11 @@ Cancel does) leaves nothing behind: no partial file, no temporary file, no vault
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from securesubmit.core.partners import VERIFIED_CONFIRMED
-from securesubmit.core.service import Session, create_vault, verify_audit
-from tests.helpers import FAST_KDF, PASSPHRASE, FixedClock
+from securesubmit.core.service import Session, verify_audit
 
 MIB = 1024 * 1024
 
@@ -45,24 +42,6 @@ class Recorder:
         return {total for _done, total in self.calls}
 
 
-@pytest.fixture
-def pair(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
-    reporter = create_vault(
-        tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF, clock=clock
-    )
-    coord = create_vault(
-        tmp_path / "c.db",
-        PASSPHRASE,
-        name="Free Press Org",
-        role="coordinator",
-        kdf=FAST_KDF,
-        clock=clock,
-    )
-    reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
-    coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
-    yield reporter, coord
-    reporter.close()
-    coord.close()
 
 
 def _seal(reporter: Session, tmp: Path, title: str, files: dict[str, bytes]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import random
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,26 +15,6 @@ from securesubmit.core.partners import VERIFIED_CONFIRMED
 from securesubmit.core.service import Session, create_vault, unlock_vault, verify_audit
 from securesubmit.errors import Refused, SecureSubmitError
 from tests.helpers import FAST_KDF, PASSPHRASE, FixedClock
-
-
-@pytest.fixture
-def pair(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
-    reporter = create_vault(
-        tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF, clock=clock
-    )
-    coord = create_vault(
-        tmp_path / "c.db",
-        PASSPHRASE,
-        name="Free Press Org",
-        role="coordinator",
-        kdf=FAST_KDF,
-        clock=clock,
-    )
-    reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
-    coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
-    yield reporter, coord
-    reporter.close()
-    coord.close()
 
 
 def _seal(

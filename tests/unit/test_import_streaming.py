@@ -8,37 +8,15 @@ import functools
 import io
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from securesubmit.core import agev1, bundle, crypto, exchange, seal
-from securesubmit.core.partners import VERIFIED_CONFIRMED
-from securesubmit.core.service import Session, create_vault, unlock_vault, verify_audit
+from securesubmit.core.service import Session, unlock_vault, verify_audit
 from securesubmit.errors import DecryptionFailed, FormatError, SecureSubmitError
-from tests.helpers import FAST_KDF, PASSPHRASE, FixedClock
+from tests.helpers import PASSPHRASE
 from tests.security.world import vault_digest
-
-
-@pytest.fixture
-def pair(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
-    reporter = create_vault(
-        tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF, clock=clock
-    )
-    coord = create_vault(
-        tmp_path / "c.db",
-        PASSPHRASE,
-        name="Free Press Org",
-        role="coordinator",
-        kdf=FAST_KDF,
-        clock=clock,
-    )
-    reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
-    coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
-    yield reporter, coord
-    reporter.close()
-    coord.close()
 
 
 def _seal(reporter: Session, title: str, attachment: bytes = b"", tmp: Path | None = None) -> str:

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from securesubmit.core import fs
 from securesubmit.core.identity import MAX_CARD_LIFETIME, MAX_REASON_CHARS, format_fingerprint
@@ -22,7 +22,7 @@ from securesubmit.tui.screens.base import AppScreen
 from securesubmit.tui.screens.dialogs import ConfirmModal, ErrorModal
 from securesubmit.tui.screens.files import PathPicker
 from securesubmit.tui.screens.progress import os_error
-from securesubmit.tui.text import error_text, role_label
+from securesubmit.tui.text import error_text, protection_text, role_label
 from securesubmit.tui.widgets import FingerprintView, FormField, TitleBar, app_footer
 
 DEFAULT_VALID_DAYS = 730
@@ -104,8 +104,17 @@ class IdentityScreen(AppScreen[None]):
                 hint=_("1 to {days}").format(days=MAX_CARD_LIFETIME.days),
                 id="field-valid-days",
             )
+            yield Checkbox(
+                _("Require post-quantum (hybrid) sealing from partners"),
+                id="require-hybrid",
+            )
             with Horizontal(classes="buttons"):
                 yield Button(_("Export my card…"), variant="primary", id="export-card")
+
+            yield Static(Text(_("Post-quantum keys"), style="bold"), classes="section")
+            yield Static("", id="upgrade-hint", classes="field-hint")
+            with Horizontal(classes="buttons"):
+                yield Button(_("Add post-quantum keys…"), variant="warning", id="upgrade")
 
             yield Static(Text(_("Rotate your keys"), style="bold"), classes="section")
             yield Static(
@@ -167,9 +176,36 @@ class IdentityScreen(AppScreen[None]):
             (_("Role"), role_label(me.role)),
             (_("Age recipient"), me.age_recipient),
             (_("Key rotations"), str(len(me.statements))),
+            (
+                _("Protection"),
+                protection_text(
+                    "hybrid" if me.is_hybrid else "classical",
+                    "hybrid" if me.is_hybrid else "classical",
+                ),
+            ),
         ):
             grid.add_row(label, Text(value))
         self.query_one("#identity-info", Static).update(grid)
+        require = self.query_one("#require-hybrid", Checkbox)
+        require.value = me.require_hybrid
+        require.disabled = not me.is_hybrid
+        self.query_one("#upgrade", Button).disabled = me.is_hybrid
+        self.query_one("#upgrade-hint", Static).update(
+            Text(
+                _(
+                    "Your keys are hybrid: what is sealed to you, and what you sign, stays "
+                    "protected even against a future quantum computer."
+                )
+                if me.is_hybrid
+                else _(
+                    "Your keys are classical only. Adding post-quantum keys (ML-KEM-768, "
+                    "ML-DSA-65) changes your fingerprint: like a rotation, it writes a "
+                    "statement signed by the old and the new keys, which your partners "
+                    "follow without checking a new fingerprint. Export what you have sealed "
+                    "before you upgrade."
+                )
+            )
+        )
         self.query_one(FingerprintView).show(format_fingerprint(me.fingerprint))
 
     # --- rename --------------------------------------------------------------------------
@@ -221,7 +257,8 @@ class IdentityScreen(AppScreen[None]):
         if path is None:
             return
         try:
-            card = self.session.own_card(days)
+            require = self.query_one("#require-hybrid", Checkbox).value
+            card = self.session.own_card(days, require_hybrid=require)
             write_new_file(path, card.to_text())
         except SecureSubmitError as exc:
             self.app.push_screen(ErrorModal(exc))
@@ -239,17 +276,21 @@ class IdentityScreen(AppScreen[None]):
     def rotate(self) -> None:
         self.run_worker(self._rotate(), exclusive=True, group="identity")
 
-    async def _rotate(self) -> None:
+    @on(Button.Pressed, "#upgrade")
+    def upgrade(self) -> None:
+        self.run_worker(self._rotate(upgrade=True), exclusive=True, group="identity")
+
+    async def _rotate(self, *, upgrade: bool = False) -> None:
         app = self.app
         sure = await app.push_screen_wait(
             ConfirmModal(
-                _("Replace your keys now?"),
+                _("Add post-quantum keys now?") if upgrade else _("Replace your keys now?"),
                 _(
                     "New keys are made at once. Until your partners apply the rotation "
                     "statement, they cannot check what you send them. Next you choose where "
                     "to write the statement."
                 ),
-                confirm=_("Rotate"),
+                confirm=_("Upgrade") if upgrade else _("Rotate"),
             )
         )
         if not sure:
@@ -263,7 +304,9 @@ class IdentityScreen(AppScreen[None]):
             return
         try:
             refuse_existing(path)
-            statement = self.session.rotate_identity()
+            statement = (
+                self.session.upgrade_identity() if upgrade else self.session.rotate_identity()
+            )
         except SecureSubmitError as exc:
             app.push_screen(ErrorModal(exc))
             return
