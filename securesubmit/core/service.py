@@ -545,6 +545,16 @@ class Session:
                 "your identity already has post-quantum keys; nothing was changed",
                 hint="to replace your keys anyway, use: securesubmit identity rotate",
             )
+        # A bundle is signed by the current keys and every report in it must be too (the
+        # coordinator refuses a classical report inside a hybrid bundle as a downgrade):
+        # reports sealed before the upgrade could never be sent afterwards.
+        waiting = [r for r in self.list_receipts() if r.status == "sealed" and not r.copy_deleted]
+        if waiting:
+            raise Refused(
+                f"{len(waiting)} sealed report(s) are not exported yet and could not be sent "
+                "after the upgrade; nothing was changed",
+                hint="export them first: securesubmit export --to PARTNER --all-unsent --out FILE",
+            )
         return self._rotate(me, hybrid=True, rng=rng, event="identity.upgraded")
 
     def _rotate(

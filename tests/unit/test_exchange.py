@@ -359,3 +359,28 @@ def test_after_identity_upgrade_the_next_bundle_carries_the_rotation(
         (partner,) = coord.list_partners()
         assert partner.is_hybrid and partner.fingerprint == reporter.identity.fingerprint
         assert sorted(i.signature for i in coord.list_inbox()) == ["classical", "hybrid"]
+
+
+def test_identity_upgrade_is_refused_while_sealed_reports_wait_for_export(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Reports sealed by the classical keys could not travel in a bundle signed by the
+    hybrid keys (the coordinator refuses the mix as a downgrade): upgrade after export."""
+    reporter = create_vault(
+        tmp_path / "r.db", PASSPHRASE, name="Aigerim", kdf=FAST_KDF, clock=clock, post_quantum=False
+    )
+    coord = create_vault(
+        tmp_path / "c.db", PASSPHRASE, name="Free Press Org", role="coordinator", kdf=FAST_KDF,
+        clock=clock,
+    )
+    with reporter, coord:
+        reporter.add_partner(coord.own_card(), verified=VERIFIED_CONFIRMED)
+        coord.add_partner(reporter.own_card(), verified=VERIFIED_CONFIRMED)
+        _seal(reporter, "waiting")
+        before = reporter.identity.fingerprint
+        with pytest.raises(Refused, match="1 sealed report"):
+            reporter.upgrade_identity()
+        assert reporter.identity.fingerprint == before and not reporter.identity.is_hybrid
+        coord.import_bundle(_export(reporter, tmp_path, "b1.ssb"))
+        reporter.upgrade_identity()
+        assert reporter.identity.is_hybrid
