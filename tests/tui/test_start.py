@@ -174,3 +174,27 @@ def test_first_run_offers_the_language_and_switching_redraws_the_screen(tmp_path
         from securesubmit.tui.i18n import set_language
 
         set_language("en")
+
+
+def test_first_run_makes_hybrid_keys_unless_classical_is_ticked(tmp_path: Path) -> None:
+    results = {}
+    for classical in (False, True):
+        vault = tmp_path / f"{classical}" / "vault.db"
+        app = make_app(vault)
+
+        async def scenario(app=app, classical=classical, vault=vault) -> None:  # type: ignore[no-untyped-def]
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await type_text(pilot, NEW_PASSPHRASE)
+                await pilot.press("enter")
+                await type_text(pilot, NEW_PASSPHRASE)
+                if classical:
+                    await click(pilot, "#classical")
+                await click(pilot, "#create")
+                await settle(pilot)
+                assert isinstance(app.screen, ReportListScreen)
+                assert app.session is not None
+                results[classical] = app.session.identity.is_hybrid
+
+        run(scenario)
+    assert results == {False: True, True: False}

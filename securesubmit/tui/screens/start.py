@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
+    Checkbox,
     Input,
     LoadingIndicator,
     RadioButton,
@@ -139,6 +140,20 @@ class FirstRunScreen(AppScreen[None]):
                 Input(id="organisation", max_length=200),
                 id="field-organisation",
             )
+            yield Checkbox(
+                _("Classical keys only (for partners whose software is older)"),
+                id="classical",
+            )
+            yield Static(
+                Text(
+                    _(
+                        "Leave this unticked: your keys then also resist a future quantum "
+                        "computer (ML-KEM-768, ML-DSA-65). Tick it only if a partner's "
+                        "SecureSubmit cannot read version 2 cards; you can add the keys later."
+                    )
+                ),
+                classes="field-hint",
+            )
             yield Static("", id="create-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(_("Create vault"), variant="primary", id="create")
@@ -168,6 +183,7 @@ class FirstRunScreen(AppScreen[None]):
             control.disabled = working
         self.query_one("#role", RadioSet).disabled = working
         self.query_one("#first-language", RadioSet).disabled = working
+        self.query_one("#classical", Checkbox).disabled = working
 
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:
@@ -207,10 +223,15 @@ class FirstRunScreen(AppScreen[None]):
         role = "coordinator" if pressed is not None and pressed.id == "coordinator" else "reporter"
         name = self.query_one("#name", Input).value.strip()
         organisation = self.query_one("#organisation", Input).value.strip()
+        hybrid = not self.query_one("#classical", Checkbox).value
         self.set_working(True)
-        self.run_worker(self._create(passphrase, role, name, organisation), exclusive=True)
+        self.run_worker(
+            self._create(passphrase, role, name, organisation, hybrid), exclusive=True
+        )
 
-    async def _create(self, passphrase: str, role: str, name: str, organisation: str) -> None:
+    async def _create(
+        self, passphrase: str, role: str, name: str, organisation: str, hybrid: bool
+    ) -> None:
         app = self.secure_app
         try:
             session = await app.run_blocking(
@@ -221,6 +242,7 @@ class FirstRunScreen(AppScreen[None]):
                     organisation=organisation,
                     role=role,
                     kdf=app.kdf,
+                    post_quantum=hybrid,
                 ),
                 cleanup=lambda s: s.close(),
             )
