@@ -25,12 +25,20 @@ TABLE_NAMES = {code: name for name, code in TABLE_CODES.items()}
 DELETED = bytes(32)
 MAX_WRITES_PER_EVENT = 1 << 24
 MAX_PROBLEMS_SHOWN = 50
-KNOWN_META = frozenset({"format", "vault_id", "log_key", "tree_state"})
+LOG_MLDSA_META = "log_mldsa_key"
+"""The meta row of a hybrid log's ML-DSA-65 public key (docs/spec/audit.md §1)."""
+KNOWN_META = frozenset({"format", "vault_id", "log_key", "tree_state", LOG_MLDSA_META})
 
 
-def log_name(log_public_key: bytes) -> str:
-    """Key name and origin of a vault's log: names the key, not the vault's owner."""
-    return note.vault_log_name(crypto.sha256(log_public_key))
+def log_name(log_public_key: bytes, mldsa_public: bytes | None = None) -> str:
+    """Key name and origin of a vault's log: names the key, not the vault's owner.
+
+    A hybrid log's name covers both keys (SHA-256 of the Ed25519 key, then the ML-DSA-65
+    key). Every checkpoint's origin line, which the Ed25519 signature covers, therefore
+    says that the log is hybrid: removing the ML-DSA key from the vault's metadata and the
+    ML-DSA lines from its checkpoints leaves origins that no longer match."""
+    key = log_public_key if mldsa_public is None else log_public_key + mldsa_public
+    return note.vault_log_name(crypto.sha256(key))
 
 
 def encode_leaf(seq: int, data_hash: bytes, writes: Sequence[Write]) -> bytes:
@@ -228,15 +236,18 @@ class AuditResult:
     root: bytes
     log_key: bytes
     checked_against: list[int] = field(default_factory=list)
+    log_mldsa_key: bytes | None = None
+    """A hybrid log's ML-DSA-65 key: every checkpoint verified was signed by it too."""
 
     @property
     def log_key_id(self) -> str:
-        return log_name(self.log_key).rsplit("/", 1)[-1]
+        return log_name(self.log_key, self.log_mldsa_key).rsplit("/", 1)[-1]
 
     def summary(self) -> str:
         text = (
             f"intact: {self.events:,} events, tree head {self.root.hex()[:16]}…, "
             f"signed by log key {self.log_key_id}"
+            + (" (Ed25519 + ML-DSA-65)" if self.log_mldsa_key is not None else "")
         )
         if self.checked_against:
             sizes = ", ".join(f"{s:,}" for s in self.checked_against)
@@ -287,13 +298,27 @@ def _verify_vault(vault: Vault, against: Iterable[bytes]) -> AuditResult:
     log_key = meta.get("log_key")
     if not isinstance(log_key, bytes) or len(log_key) != 32:
         raise LogTampered(["the vault's log key is missing or damaged"])
-    name = log_name(log_key)
+    mldsa_key = meta.get(LOG_MLDSA_META)
+    if mldsa_key is not None:
+        if not isinstance(mldsa_key, bytes) or len(mldsa_key) != crypto.MLDSA_PUBLIC_KEY_SIZE:
+            raise LogTampered(["the vault's ML-DSA-65 log key is damaged"])
+        try:
+            crypto.check_mldsa_public_key(mldsa_key)
+        except SecureSubmitError:
+            raise LogTampered(["the vault's ML-DSA-65 log key is damaged"]) from None
+    name = log_name(log_key, mldsa_key)
+
+    def verify_checkpoint(text: bytes) -> note.Checkpoint:
+        """One signed checkpoint under the log's key(s): Ed25519, and ML-DSA-65 if hybrid."""
+        return note.parse_and_verify_checkpoint(text, name, log_key, mldsa_public=mldsa_key)
 
     checkpoints = [bytes(c) for c in against]
     parsed_against: list[note.Checkpoint] = []
     for text in checkpoints:
         try:
-            parsed_against.append(note.parse_and_verify_checkpoint(text, name, log_key))
+            parsed_against.append(verify_checkpoint(text))
+        except note.NoMLDSASignature:
+            problems.append("a given checkpoint has no valid ML-DSA-65 signature by the log key")
         except SecureSubmitError as exc:
             problems.append(f"a given checkpoint is not from this vault's log key ({exc})")
     wanted_sizes = {c.size for c in parsed_against}
@@ -394,7 +419,10 @@ def _verify_vault(vault: Vault, against: Iterable[bytes]) -> AuditResult:
             problems.append("a stored checkpoint holds a value of the wrong type")
             continue
         try:
-            own = note.parse_and_verify_checkpoint(kept_note, name, log_key)
+            own = verify_checkpoint(kept_note)
+        except note.NoMLDSASignature:
+            problems.append(f"checkpoint {kept_size} has no valid ML-DSA-65 signature")
+            continue
         except SecureSubmitError:
             problems.append(f"the vault's stored checkpoint of size {kept_size:,} does not verify")
             continue
@@ -411,7 +439,9 @@ def _verify_vault(vault: Vault, against: Iterable[bytes]) -> AuditResult:
         problems.append("the vault's latest checkpoint holds a value of the wrong type")
     else:
         try:
-            head = note.parse_and_verify_checkpoint(stored[1], name, log_key)
+            head = verify_checkpoint(stored[1])
+        except note.NoMLDSASignature:
+            problems.append(f"checkpoint {stored[0]!r:.20} has no valid ML-DSA-65 signature")
         except SecureSubmitError as exc:
             problems.append(f"the vault's checkpoint does not verify ({exc})")
         else:
@@ -439,4 +469,6 @@ def _verify_vault(vault: Vault, against: Iterable[bytes]) -> AuditResult:
 
     if problems:
         raise LogTampered(problems)
-    return AuditResult(size, root, log_key, sorted(c.size for c in parsed_against))
+    return AuditResult(
+        size, root, log_key, sorted(c.size for c in parsed_against), log_mldsa_key=mldsa_key
+    )

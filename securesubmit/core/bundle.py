@@ -121,6 +121,8 @@ _SENDER_KEYS = frozenset({"age_recipient", "fingerprint", "signing_key"})
 _MANIFEST_KEYS_V2 = _MANIFEST_KEYS | {"encryption"}
 _SENDER_KEYS_V2 = _SENDER_KEYS | {"mldsa_key", "pq_recipient"}
 _AUDIT_KEYS = frozenset({"checkpoint", "consistency", "verifier_key"})
+_AUDIT_MLDSA_KEY = "mldsa_verifier_key"
+"""Version 2 only, and only present for a hybrid log (absent, never null, otherwise)."""
 _CONSISTENCY_KEYS = frozenset({"old_size", "proof"})
 
 
@@ -242,12 +244,14 @@ class AuditSlot:
     ``checkpoint`` is a signed checkpoint note, ``verifier_key`` the signed-note
     verifier key of the log key that signs it, ``consistency`` a proof from the
     tree size the recipient last saw. A checkpoint needs its verifier key; a proof
-    needs a checkpoint.
+    needs a checkpoint. ``mldsa_verifier_key`` (version 2 manifests only) says that the
+    sender's log is hybrid: its checkpoint must carry a valid ML-DSA-65 signature by it.
     """
 
     checkpoint: bytes | None = None
     verifier_key: str | None = None
     consistency: ConsistencyProof | None = None
+    mldsa_verifier_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -480,9 +484,16 @@ def _manifest_object(manifest: Manifest) -> dict[str, Any]:
     audit: dict[str, Any] | None = None
     if manifest.audit is not None:
         slot = manifest.audit
+        if slot.mldsa_verifier_key is not None and manifest.version == 1:
+            raise ValueError("an ML-DSA-65 log verifier key needs a version 2 (hybrid) manifest")
         audit = {
             "checkpoint": None if slot.checkpoint is None else slot.checkpoint.decode("utf-8"),
             "verifier_key": slot.verifier_key,
+            **(
+                {}
+                if slot.mldsa_verifier_key is None
+                else {_AUDIT_MLDSA_KEY: slot.mldsa_verifier_key}
+            ),
             "consistency": None
             if slot.consistency is None
             else {
@@ -627,17 +638,25 @@ def decode_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS, version: int =
         previous_hash=previous_hash,
         members=tuple(members),
         statements=tuple(statements),
-        audit=_decode_audit(top["audit"]),
+        audit=_decode_audit(top["audit"], version),
         encryption=encryption,
     )
 
 
-def _decode_audit(value: Any) -> AuditSlot | None:
+def _decode_audit(value: Any, version: int) -> AuditSlot | None:
     if value is None:
         return None
-    slot = _fields(value, _AUDIT_KEYS, "the audit slot")
+    keys = _AUDIT_KEYS
+    if version == 2 and isinstance(value, dict) and _AUDIT_MLDSA_KEY in value:
+        keys = _AUDIT_KEYS | {_AUDIT_MLDSA_KEY}
+    slot = _fields(value, keys, "the audit slot")
     checkpoint = slot["checkpoint"]
     verifier_key = slot["verifier_key"]
+    mldsa_verifier_key = slot.get(_AUDIT_MLDSA_KEY)
+    if _AUDIT_MLDSA_KEY in slot and mldsa_verifier_key is None:
+        raise _refuse("the audit slot's ML-DSA-65 verifier key is null (leave it out instead)")
+    if mldsa_verifier_key is not None and (checkpoint is None or verifier_key is None):
+        raise _refuse("the audit slot has an ML-DSA-65 verifier key but no checkpoint")
     consistency: ConsistencyProof | None = None
     if slot["consistency"] is not None:
         proof = _fields(slot["consistency"], _CONSISTENCY_KEYS, "the consistency proof")
@@ -656,6 +675,9 @@ def _decode_audit(value: Any) -> AuditSlot | None:
         else _str(checkpoint, "the checkpoint").encode("utf-8"),
         verifier_key=None if verifier_key is None else _str(verifier_key, "the verifier key"),
         consistency=consistency,
+        mldsa_verifier_key=None
+        if mldsa_verifier_key is None
+        else _str(mldsa_verifier_key, "the ML-DSA-65 verifier key"),
     )
 
 
@@ -688,8 +710,16 @@ def _verify_contents(manifest: Manifest) -> tuple[tuple[Statement, ...], note.Ch
     if slot is not None and slot.verifier_key is not None:
         try:
             name, public_key = note.parse_verifier_key(slot.verifier_key)
+            mldsa_public = None
+            if slot.mldsa_verifier_key is not None:
+                # A hybrid log: both signatures are required (docs/spec/bundle.md §3).
+                mldsa_name, mldsa_public = note.parse_mldsa_verifier_key(slot.mldsa_verifier_key)
+                if mldsa_name != name:
+                    raise FormatError("its two verifier keys name different logs")
             if slot.checkpoint is not None:
-                checkpoint = note.parse_and_verify_checkpoint(slot.checkpoint, name, public_key)
+                checkpoint = note.parse_and_verify_checkpoint(
+                    slot.checkpoint, name, public_key, mldsa_public=mldsa_public
+                )
         except SecureSubmitError as error:
             raise type(error)(
                 f"the bundle's audit checkpoint is refused: {error}", hint=error.hint

@@ -156,8 +156,10 @@ def export_bundle(
         )
         for r in receipts
     ]
-    audit_slot, tree_size = _audit_slot(vault, int(state["seen_size"]))
     me = session.identity
+    audit_slot, tree_size = _audit_slot(
+        vault, int(state["seen_size"]), hybrid_manifest=me.keys.is_hybrid
+    )
     out = Path(out)
     # A killed export left its encrypted temporary file beside the destination: remove
     # such leftovers of ours before writing a new one (fs.remove_stale_parts says which).
@@ -259,13 +261,20 @@ def _opener(session: Session, receipt: Receipt) -> Any:
     return lambda: session.open_sealed_copy(receipt)
 
 
-def _audit_slot(vault: Vault, seen_size: int) -> tuple[bundle.AuditSlot, int]:
-    """This vault's latest checkpoint, its verifier key, and a consistency proof from the
-    tree size the partner last received."""
+def _audit_slot(
+    vault: Vault, seen_size: int, *, hybrid_manifest: bool | None = None
+) -> tuple[bundle.AuditSlot, int]:
+    """This vault's latest checkpoint, its verifier key(s), and a consistency proof from
+    the tree size the partner last received. A hybrid log's ML-DSA-65 verifier key goes
+    in when the manifest is version 2 (``hybrid_manifest``; by default, when the log is
+    hybrid, as a hybrid log's owner always has a hybrid identity)."""
     checkpoint_note = vault.latest_checkpoint()
     public = vault.log_public_key()
-    name = audit.log_name(public)
-    checkpoint = note.parse_and_verify_checkpoint(checkpoint_note, name, public)
+    mldsa_public = vault.log_mldsa_public_key()
+    name = audit.log_name(public, mldsa_public)
+    checkpoint = note.parse_and_verify_checkpoint(
+        checkpoint_note, name, public, mldsa_public=mldsa_public
+    )
     proof = None
     if 0 < seen_size < checkpoint.size:
         leaves = vault.leaf_hashes()
@@ -276,6 +285,10 @@ def _audit_slot(vault: Vault, seen_size: int) -> tuple[bundle.AuditSlot, int]:
         checkpoint=checkpoint_note,
         verifier_key=note.verifier_key(name, public),
         consistency=proof,
+        # Only a version 2 (hybrid-signed) manifest carries it (docs/spec/bundle.md §3).
+        mldsa_verifier_key=None
+        if mldsa_public is None or hybrid_manifest is False
+        else note.mldsa_verifier_key(name, mldsa_public),
     )
     return slot, checkpoint.size
 
@@ -462,6 +475,10 @@ def _sender_state(
         state["checkpoint_size"] = checkpoint.size
         state["checkpoint_root"] = checkpoint.root_hash.hex()
         state["verifier_key"] = slot.verifier_key
+        if slot.mldsa_verifier_key is None:
+            state.pop("mldsa_verifier_key", None)
+        else:
+            state["mldsa_verifier_key"] = slot.mldsa_verifier_key
     state["warnings"] = list(state.get("warnings", [])) + warnings
     return state
 
@@ -474,7 +491,9 @@ def _check_audit(
         return ["audit log: the bundle carries no checkpoint of the sender's log"]
     if not stored or "checkpoint_size" not in stored:
         return []
-    if stored.get("verifier_key") != slot.verifier_key:
+    if stored.get("verifier_key") != slot.verifier_key or stored.get(
+        "mldsa_verifier_key"
+    ) != slot.mldsa_verifier_key:
         return ["audit log: the sender's log key changed; its history cannot be compared"]
     old_size = int(stored["checkpoint_size"])
     old_root = bytes.fromhex(stored["checkpoint_root"])
@@ -531,7 +550,25 @@ def _manifest_checkpoint(manifest: bundle.Manifest) -> note.Checkpoint | None:
     if slot is None or slot.verifier_key is None or slot.checkpoint is None:
         return None
     name, public_key = note.parse_verifier_key(slot.verifier_key)
-    return note.parse_and_verify_checkpoint(slot.checkpoint, name, public_key)
+    mldsa_public = None
+    if slot.mldsa_verifier_key is not None:
+        mldsa_public = note.parse_mldsa_verifier_key(slot.mldsa_verifier_key)[1]
+    return note.parse_and_verify_checkpoint(
+        slot.checkpoint, name, public_key, mldsa_public=mldsa_public
+    )
+
+
+def _refuse_log_downgrade(stored: dict[str, Any] | None, manifest: bundle.Manifest) -> None:
+    """A sender whose log was hybrid stays hybrid: a bundle without its ML-DSA-65 log key
+    is refused (docs/spec/bundle.md §3), never just marked."""
+    pinned = (stored or {}).get("mldsa_verifier_key")
+    slot = manifest.audit
+    if pinned is not None and (slot is None or slot.mldsa_verifier_key is None):
+        raise Refused(
+            "this bundle's audit checkpoint has no ML-DSA-65 log key, but the sender's "
+            "earlier bundles were signed by one: a downgrade is refused",
+            hint="ask the sender, by phone or in person, to export the bundle again",
+        )
 
 
 def _expected_link(links: list[bundle.ChainLink], manifest: bundle.Manifest) -> bundle.ChainLink:
@@ -764,6 +801,7 @@ class _InboxSink:
         state_id = _sender_state_id(self._session, partner)
         stored = self._vault.get(state_id)
         links = _links(stored)
+        _refuse_log_downgrade(stored, manifest)
         decision = bundle.classify_sequence(
             bundle.SeqState.of(links) if links else None, _expected_link(links, manifest)
         )

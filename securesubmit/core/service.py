@@ -48,10 +48,10 @@ ML-DSA-65. ``create_vault(post_quantum=False)`` still makes a classical vault.""
 MIN_PASSPHRASE = 8
 
 
-def audit_log_name(log_key: bytes) -> str:
+def audit_log_name(log_key: bytes, mldsa_public: bytes | None = None) -> str:
     from securesubmit.core.audit import log_name
 
-    return log_name(log_key)
+    return log_name(log_key, mldsa_public)
 
 
 def utc_now() -> datetime:
@@ -282,6 +282,7 @@ def create_vault(
         max_failed=max_failed,
         rng=rng,
         clock=clock,
+        hybrid_log=hybrid,
     )
     try:
         identity = Identity(
@@ -724,10 +725,12 @@ class Session:
         fs.write_file_atomic(Path(out), checkpoint)
         from securesubmit.core import note
 
+        public, mldsa_public = self.vault.log_public_key(), self.vault.log_mldsa_public_key()
         size = note.parse_and_verify_checkpoint(
             checkpoint,
-            audit_log_name(self.vault.log_public_key()),
-            self.vault.log_public_key(),
+            audit_log_name(public, mldsa_public),
+            public,
+            mldsa_public=mldsa_public,
         ).size
         self.vault.keep_checkpoint(size)
         return checkpoint

@@ -44,6 +44,7 @@ PAD_TO = 256
 CHUNK_SIZE = 1024 * 1024
 PAGE_SIZE = 65536
 DEFAULT_MAX_FAILED = 10
+LOG_MLDSA_META = audit.LOG_MLDSA_META  # "log_mldsa_key": a hybrid log's ML-DSA-65 key
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 _SCHEMA = (
@@ -206,6 +207,8 @@ class Vault:
         self.rng: crypto.Rng | None = None  # injected only to produce test vectors
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._log_seed: bytes | None = None
+        self._log_mldsa_seed: bytes | None = None
+        self._log_mldsa_public: bytes | None = None
         self._tree: merkle.TreeState | None = None
         self._kinds: dict[bytes, str] | None = None
         self.vault_id = b"" if creating else self._read_vault_id()
@@ -231,7 +234,10 @@ class Vault:
         max_failed: int = DEFAULT_MAX_FAILED,
         rng: crypto.Rng | None = None,
         clock: Callable[[], datetime] | None = None,
+        hybrid_log: bool = False,
     ) -> Vault:
+        """A new vault. ``hybrid_log`` (a vault made with a hybrid identity) gives its log
+        an ML-DSA-65 key beside the Ed25519 one: every checkpoint is signed by both."""
         path = Path(path)
         if path.exists():
             raise VaultExists()
@@ -268,16 +274,24 @@ class Vault:
                 master = crypto.random_bytes(crypto.KEY_SIZE, rng)
                 vault._write_slot(0, passphrase, master, kdf, rng)
                 log_seed = crypto.generate_signing_key(rng)
-                vault.db.table("meta").insert_all(
-                    [
-                        {"name": "log_key", "value": crypto.signing_public_key(log_seed)},
-                        {"name": "tree_state", "value": merkle.TreeState().to_bytes()},
-                    ]
-                )
+                log_mldsa_seed = crypto.generate_mldsa_key(rng) if hybrid_log else None
+                log_mldsa_public = None
+                meta_rows: list[dict[str, Any]] = [
+                    {"name": "log_key", "value": crypto.signing_public_key(log_seed)},
+                    {"name": "tree_state", "value": merkle.TreeState().to_bytes()},
+                ]
+                if log_mldsa_seed is not None:
+                    log_mldsa_public = crypto.mldsa_public_key(log_mldsa_seed)
+                    meta_rows.append({"name": LOG_MLDSA_META, "value": log_mldsa_public})
+                vault.db.table("meta").insert_all(meta_rows)
             vault._set_master(master)
             vault._log_seed = log_seed
+            vault._log_mldsa_seed = log_mldsa_seed
+            vault._log_mldsa_public = log_mldsa_public
             with vault.transaction("vault.created"):
                 log_record = {"kind": "log-key", "schema": 1, "seed": log_seed.hex()}
+                if log_mldsa_seed is not None:
+                    log_record["mldsa_seed"] = log_mldsa_seed.hex()
                 vault.put(vault.fixed_id("log-key"), log_record)
             return vault
         except BaseException:
@@ -492,6 +506,18 @@ class Vault:
         record = self.get(self.fixed_id("log-key"))
         if record is not None:
             self._log_seed = bytes.fromhex(record["seed"])
+            mldsa_seed = record.get("mldsa_seed")
+            self._log_mldsa_seed = None if mldsa_seed is None else bytes.fromhex(mldsa_seed)
+            public = self.log_mldsa_public_key()
+            mine = None
+            if self._log_mldsa_seed is not None:
+                mine = crypto.mldsa_public_key(self._log_mldsa_seed)
+            if public != mine:
+                # Signing with one key and not the other would only write checkpoints
+                # that audit verify refuses: say so now.
+                self._forget_keys()
+                raise VaultCorrupt("the vault's ML-DSA-65 log key does not match its secret")
+            self._log_mldsa_public = mine
 
     def fixed_id(self, name: str) -> bytes:
         """The row id of a singleton record (identity, log key): derived, so unlinkable."""
@@ -501,6 +527,8 @@ class Vault:
     def _forget_keys(self) -> None:
         self._kinds = None
         self._log_seed = None
+        self._log_mldsa_seed = None
+        self._log_mldsa_public = None
         self._master = None
         self._records = None
         self._chunk_ids = None
@@ -580,6 +608,18 @@ class Vault:
             raise VaultCorrupt("the vault's log key is damaged")
         return key
 
+    def log_mldsa_public_key(self) -> bytes | None:
+        """The ML-DSA-65 public key of a hybrid log (meta ``log_mldsa_key``), else None."""
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE name = 'log_mldsa_key'"
+        ).fetchone()
+        if row is None:
+            return None
+        key = stored(row[0], bytes, "meta." + LOG_MLDSA_META)
+        if len(key) != crypto.MLDSA_PUBLIC_KEY_SIZE:
+            raise VaultCorrupt("the vault's ML-DSA-65 log key is damaged")
+        return key
+
     def _append_event(self, event: str, details: dict[str, Any], writes: list[Write]) -> None:
         if self._records is None or self._log_seed is None:
             raise RuntimeError("vault is locked")
@@ -599,9 +639,15 @@ class Vault:
         self._conn.execute(
             "UPDATE meta SET value = ? WHERE name = 'tree_state'", (tree.to_bytes(),)
         )
-        name = audit.log_name(crypto.signing_public_key(self._log_seed))
+        name = audit.log_name(crypto.signing_public_key(self._log_seed), self._log_mldsa_public)
         body_text = note.format_checkpoint_body(note.Checkpoint(name, tree.size, tree.root()))
-        signed = note.sign_checkpoint(body_text, name, self._log_seed)
+        signed = note.sign_checkpoint(
+            body_text,
+            name,
+            self._log_seed,
+            mldsa_seed=self._log_mldsa_seed,
+            mldsa_public=self._log_mldsa_public,
+        )
         self._conn.execute("DELETE FROM checkpoints WHERE kept = 0")
         self._conn.execute(
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (tree.size, signed)

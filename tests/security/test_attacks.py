@@ -164,6 +164,12 @@ ATTACKS: dict[str, list[str]] = {
     "require-hybrid coordinator, classical outer layer": [
         "tests/security/test_attacks.py::test_require_hybrid_coordinator_refuses_a_classical_outer_layer",
     ],
+    "ML-DSA checkpoint signature stripped or altered": [
+        "tests/security/test_attacks.py::test_a_hybrid_senders_checkpoint_is_checked_with_both_keys_and_pinned",
+        "tests/security/test_attacks.py::test_a_hybrid_checkpoint_stripped_of_its_mldsa_line_cannot_be_sent",
+        "tests/unit/test_bundle.py::test_a_hybrid_log_checkpoint_without_a_valid_mldsa_signature_is_refused",
+        "tests/unit/test_audit.py::test_stripping_the_mldsa_line_of_the_latest_checkpoint_is_named",
+    ],
 }
 
 
@@ -1107,3 +1113,61 @@ def test_require_hybrid_coordinator_refuses_a_classical_outer_layer(
         assert coord.list_inbox() == []
         result = coord.import_bundle(genuine.path)
         assert (result.encryption, result.signature) == ("hybrid", "classical")
+
+
+# --- post-quantum audit checkpoints (issue 12, last part) ------------------------------------
+
+
+def test_a_hybrid_senders_checkpoint_is_checked_with_both_keys_and_pinned(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path, clock: FixedClock
+) -> None:
+    """The reporter's log is hybrid: the coordinator receives its ML-DSA-65 verifier key in
+    the signed manifest, checks both signatures, and keeps the key. A later bundle whose
+    audit slot leaves the key out (the checkpoint then reads as Ed25519-only) is refused as
+    a downgrade, even when the manifest itself is validly hybrid-signed."""
+    reporter, coord = hybrid_pair
+    assert reporter.vault.log_mldsa_public_key() is not None
+    _seal(reporter, "genuine")
+    first = _export(reporter, tmp_path / "b1.ssb")
+    assert first.path.exists()
+    coord.import_bundle(first.path)
+    state = coord.vault.get(exchange._sender_state_id(coord, coord.list_partners()[0]))
+    assert state is not None and state["mldsa_verifier_key"].startswith("securesubmit/vault/")
+    slot, _ = exchange._audit_slot(
+        reporter.vault, int(state["checkpoint_size"]), hybrid_manifest=False
+    )
+    assert slot.mldsa_verifier_key is None and slot.checkpoint is not None
+    me = reporter.identity
+    out = io.BytesIO()
+    bundle.write_bundle(
+        out,
+        sender_seed=me.signing_seed,
+        sender_keys=me.keys,
+        recipient=coord.identity.keys,
+        sequence=2,
+        previous_hash=first.bundle_hash,
+        members=[],
+        statements=(),
+        audit=slot,
+        created=clock(),
+        sender_mldsa_seed=me.mldsa_seed,
+    )
+    path = _write(tmp_path / "b2-no-mldsa-log-key.ssb", out.getvalue())
+    with _Unchanged(coord), pytest.raises(Refused, match="ML-DSA-65 log key"):
+        coord.import_bundle(path)
+
+
+def test_a_hybrid_checkpoint_stripped_of_its_mldsa_line_cannot_be_sent(
+    hybrid_pair: tuple[Session, Session], tmp_path: Path
+) -> None:
+    """The reporter's stored checkpoint lost its ML-DSA-65 line (file tampering): the export
+    refuses to send it rather than send a checkpoint the coordinator would refuse."""
+    reporter, _coord = hybrid_pair
+    _seal(reporter, "genuine")
+    conn = reporter.vault._conn
+    size, signed = conn.execute("SELECT size, note FROM checkpoints").fetchone()
+    lines = signed.decode().split("\n")
+    stripped = ("\n".join(lines[:-2]) + "\n").encode()
+    conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (stripped, size))
+    with pytest.raises(VerificationError, match="ML-DSA-65"):
+        _export(reporter, tmp_path / "b1.ssb")

@@ -218,6 +218,40 @@ def test_an_altered_kept_checkpoint_is_reported_by_audit_verify(tmp_path: Path) 
         verify_audit(path)
 
 
+def test_a_kept_checkpoint_stripped_of_its_mldsa_line_is_named_by_audit_verify(
+    tmp_path: Path,
+) -> None:
+    """A hybrid vault (the default): someone who could forge Ed25519 but not ML-DSA-65
+    removes the ML-DSA-65 line from a kept checkpoint; audit verify names that checkpoint,
+    on the command line too (exit code 5)."""
+    from securesubmit.core.service import create_vault
+    from tests.helpers import FAST_KDF
+
+    path = tmp_path / "hybrid.db"
+    with create_vault(path, PASSPHRASE, name="Kept", kdf=FAST_KDF) as session:
+        assert session.vault.log_mldsa_public_key() is not None
+        session.export_checkpoint(tmp_path / "kept.txt")
+        session.create_report(title="after the export", category="media")
+    verify_audit(path)
+    conn = sqlite3.connect(path)
+    try:
+        size, signed = conn.execute("SELECT size, note FROM checkpoints ORDER BY size").fetchone()
+        lines = bytes(signed).decode().split("\n")
+        assert len(lines) == 7 and len(lines[-2]) > 4000  # two signature lines
+        stripped = ("\n".join(lines[:-2]) + "\n").encode()
+        conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (stripped, size))
+        conn.commit()
+    finally:
+        conn.close()
+    with pytest.raises(LogTampered) as caught:
+        verify_audit(path)
+    assert caught.value.problems == [f"checkpoint {size} has no valid ML-DSA-65 signature"]
+    result = run_cli("audit", "verify", str(path), env=cli_env(tmp_path / "cli"))
+    assert result.returncode == 5
+    assert f"checkpoint {size} has no valid ML-DSA-65 signature" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
 def test_a_damaged_schema_is_reported_as_a_damaged_vault(tmp_path: Path) -> None:
     path = tamper.damaged_schema_vault(tmp_path / "schema.db")
     with pytest.raises(VaultCorrupt):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import shutil
@@ -231,10 +232,11 @@ def test_checkpoint_we_write_is_a_c2sp_signed_note(
 ) -> None:
     with unlock_vault(vault_with_history, PASSPHRASE) as s:
         text = s.export_checkpoint(tmp_path / "c.txt")
-        public = s.vault.log_public_key()
+        public, mldsa = s.vault.log_public_key(), s.vault.log_mldsa_public_key()
     body, _, signatures = text.decode().partition("\n\n")
     origin, size, _root = body.split("\n")
-    assert origin == audit.log_name(public) and size == "31"
+    assert origin == audit.log_name(public, mldsa) and size == "31"
+    assert mldsa is None or origin != audit.log_name(public)  # a hybrid origin names both keys
     sig_line = signatures.strip()
     assert sig_line.startswith(f"— {origin} ")
     checkpoint = note.parse_and_verify_checkpoint(text, origin, public)
@@ -408,3 +410,154 @@ def test_the_verdict_does_not_depend_on_the_batch_size(
     for batch in (1, 2, 5, 8):
         monkeypatch.setattr(audit, "_EVENT_BATCH", batch)
         assert [verdict(path) for path in copies] == whole, batch
+
+
+# --- hybrid logs: Ed25519 + ML-DSA-65 checkpoints (docs/spec/audit.md §3) ----------------
+
+
+def _strip_mldsa_line(signed: bytes) -> bytes:
+    """The checkpoint without its last (ML-DSA-65) signature line."""
+    lines = signed.decode("utf-8").split("\n")
+    assert len(lines[-2]) > 4000  # the ML-DSA-65 line, as we write it
+    return ("\n".join(lines[:-2]) + "\n").encode("utf-8")
+
+
+def test_a_hybrid_vault_signs_every_checkpoint_with_both_keys(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    mldsa_key = _one(vault_with_history, "SELECT value FROM meta WHERE name = 'log_mldsa_key'")[0]
+    assert isinstance(mldsa_key, bytes) and len(mldsa_key) == crypto.MLDSA_PUBLIC_KEY_SIZE
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        text = s.export_checkpoint(tmp_path / "c.txt")
+        public = s.vault.log_public_key()
+        assert s.vault.log_mldsa_public_key() == mldsa_key
+    name = audit.log_name(public, mldsa_key)
+    assert text.count("\n— ".encode()) == 2
+    note.parse_and_verify_checkpoint(text, name, public, mldsa_public=mldsa_key)
+    result = verify_audit(vault_with_history, [text])
+    assert result.log_mldsa_key == mldsa_key
+    assert "(Ed25519 + ML-DSA-65)" in result.summary()
+
+
+def test_a_classical_vault_keeps_ed25519_only_checkpoints_after_an_identity_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "classical.db"
+    with create_vault(path, PASSPHRASE, kdf=FAST_KDF, post_quantum=False) as s:
+        s.create_report(title="one", category="other")
+        assert s.vault.log_mldsa_public_key() is None
+        s.upgrade_identity()
+        assert s.identity.is_hybrid
+        assert s.vault.log_mldsa_public_key() is None  # the log key does not change
+        text = s.export_checkpoint(tmp_path / "c.txt")
+    assert text.count("\n— ".encode()) == 1
+    result = verify_audit(path)
+    assert result.log_mldsa_key is None and "ML-DSA" not in result.summary()
+
+
+def test_stripping_the_mldsa_line_of_the_latest_checkpoint_is_named(
+    vault_with_history: Path,
+) -> None:
+    size, signed = _one(vault_with_history, "SELECT size, note FROM checkpoints")
+    assert isinstance(signed, bytes)
+    _sql(
+        vault_with_history,
+        ("UPDATE checkpoints SET note = ? WHERE size = ?", (_strip_mldsa_line(signed), size)),
+    )
+    assert _problems(vault_with_history) == [f"checkpoint {size} has no valid ML-DSA-65 signature"]
+
+
+def test_an_altered_mldsa_signature_of_a_kept_checkpoint_is_named(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        s.export_checkpoint(tmp_path / "kept.txt")  # keeps the checkpoint of size 31
+        s.create_report(title="later", category="other")
+    signed = _one(vault_with_history, "SELECT note FROM checkpoints WHERE size = 31")[0]
+    assert isinstance(signed, bytes)
+    lines = signed.decode().split("\n")
+    head, _, encoded = lines[-2].rpartition(" ")
+    raw = bytearray(base64.b64decode(encoded))
+    raw[-1] ^= 1
+    lines[-2] = f"{head} {base64.b64encode(bytes(raw)).decode()}"
+    altered = "\n".join(lines).encode()
+    _sql(vault_with_history, ("UPDATE checkpoints SET note = ? WHERE size = 31", (altered,)))
+    assert _problems(vault_with_history) == ["checkpoint 31 has no valid ML-DSA-65 signature"]
+
+
+def test_a_given_checkpoint_without_its_mldsa_line_is_refused(
+    vault_with_history: Path, tmp_path: Path
+) -> None:
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        kept = s.export_checkpoint(tmp_path / "kept.txt")
+    assert _problems(vault_with_history, [_strip_mldsa_line(kept)]) == [
+        "a given checkpoint has no valid ML-DSA-65 signature by the log key"
+    ]
+
+
+def test_a_substituted_or_damaged_mldsa_log_key_is_reported(vault_with_history: Path) -> None:
+    other = crypto.mldsa_public_key(crypto.generate_mldsa_key())
+    copy = vault_with_history.with_name("copy.db")
+    shutil.copy(vault_with_history, copy)
+    _sql(vault_with_history, ("UPDATE meta SET value = ? WHERE name = 'log_mldsa_key'", (other,)))
+    # The log's name (every checkpoint's origin, under the Ed25519 signature) covers the
+    # ML-DSA-65 key too, so a substituted key fails before the ML-DSA line is even read.
+    assert _problems(vault_with_history) == [
+        "the vault's checkpoint does not verify (the signed note is not signed by the "
+        "expected key)"
+    ]
+    _sql(copy, ("UPDATE meta SET value = ? WHERE name = 'log_mldsa_key'", (b"short",)))
+    assert _problems(copy) == ["the vault's ML-DSA-65 log key is damaged"]
+
+
+def test_audit_verify_checks_one_mldsa_signature_per_kept_checkpoint(
+    vault_with_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with unlock_vault(vault_with_history, PASSPHRASE) as s:
+        for i in range(3):
+            s.export_checkpoint(tmp_path / f"kept{i}.txt")
+            s.create_report(title=f"r{i}", category="other")
+    kept = _one(vault_with_history, "SELECT count(*) FROM checkpoints")[0]
+    assert kept == 4
+    calls = []
+    real = crypto.mldsa_verify
+
+    def counting(*args: bytes | str) -> None:
+        calls.append(1)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crypto, "mldsa_verify", counting)
+    verify_audit(vault_with_history)
+    assert len(calls) == kept
+
+
+def test_the_vault_refuses_to_unlock_with_an_mldsa_log_key_not_its_own(
+    vault_with_history: Path,
+) -> None:
+    from securesubmit.errors import VaultCorrupt
+
+    other = crypto.mldsa_public_key(crypto.generate_mldsa_key())
+    _sql(vault_with_history, ("UPDATE meta SET value = ? WHERE name = 'log_mldsa_key'", (other,)))
+    with pytest.raises(VaultCorrupt, match="ML-DSA-65 log key"):
+        unlock_vault(vault_with_history, PASSPHRASE)
+
+
+def test_removing_the_mldsa_log_key_and_every_mldsa_line_is_still_detected(
+    vault_with_history: Path,
+) -> None:
+    """The downgrade an attacker with the file could try: delete the hybrid log's ML-DSA
+    key from the metadata and the ML-DSA line from every stored checkpoint. The origin
+    line of each checkpoint, signed by Ed25519, names both keys, so nothing verifies."""
+    conn = sqlite3.connect(vault_with_history)
+    with conn:
+        conn.execute("DELETE FROM meta WHERE name = 'log_mldsa_key'")
+        for size, text in conn.execute("SELECT size, note FROM checkpoints").fetchall():
+            body, _, signatures = bytes(text).partition(b"\n\n")
+            ed25519_line = signatures.split(b"\n")[0]  # the ML-DSA-65 line comes second
+            conn.execute(
+                "UPDATE checkpoints SET note = ? WHERE size = ?",
+                (body + b"\n\n" + ed25519_line + b"\n", size),
+            )
+    conn.close()
+    with pytest.raises(LogTampered, match=r"does not verify|not from"):
+        verify_audit(vault_with_history)

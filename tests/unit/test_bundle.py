@@ -1155,3 +1155,144 @@ def test_v2_write_bundle_signs_with_both_and_states_the_age_layer(hybrid_recipie
             audit=None,
             created=CREATED,
         )
+
+
+# --- the audit slot of a hybrid log (docs/spec/bundle.md §5) ------------------------------
+
+HYBRID_CHECKPOINT = json.loads(
+    (REPO / "tests" / "vectors" / "audit" / "checkpoint-hybrid.json").read_text(encoding="utf-8")
+)
+_HYBRID_CASES = {case["name"]: case["note"].encode() for case in HYBRID_CHECKPOINT["cases"]}
+
+
+def _hybrid_slot(checkpoint: bytes, *, with_key: bool = True) -> AuditSlot:
+    return AuditSlot(
+        checkpoint=checkpoint,
+        verifier_key=HYBRID_CHECKPOINT["verifier_key"],
+        mldsa_verifier_key=HYBRID_CHECKPOINT["mldsa_verifier_key"] if with_key else None,
+    )
+
+
+def _v2_bundle_with(slot: AuditSlot | None) -> bytes:
+    out = io.BytesIO()
+    bundle.write_bundle(
+        out,
+        sender_seed=V2_SENDER_SEED,
+        sender_keys=V2_SENDER,
+        recipient=V2_RECIPIENT,
+        sequence=1,
+        previous_hash=bundle.ZERO_HASH,
+        members=[member("r-1", b"opaque")],
+        statements=(),
+        audit=slot,
+        created=CREATED,
+        sender_mldsa_seed=V2_SENDER_MLDSA,
+    )
+    return out.getvalue()
+
+
+def _read_v2(data: bytes) -> bundle.VerifiedBundle:
+    return bundle.read_bundle(
+        io.BytesIO(data),
+        my_secret=V2_IDENTITIES,
+        my_fingerprint=V2_RECIPIENT.fingerprint,
+        sender_lookup=lookup_of(V2_SENDER),
+        sink=RecordingSink(),
+    )
+
+
+def test_a_hybrid_log_checkpoint_travels_in_a_v2_bundle_and_is_verified_with_both_keys() -> None:
+    result = _read_v2(_v2_bundle_with(_hybrid_slot(_HYBRID_CASES["hybrid"])))
+    assert result.checkpoint is not None and result.checkpoint.size == 8
+    assert result.manifest.audit is not None
+    assert result.manifest.audit.mldsa_verifier_key == HYBRID_CHECKPOINT["mldsa_verifier_key"]
+
+
+@pytest.mark.parametrize("case", ["ML-DSA-65 line stripped", "ML-DSA-65 signature altered"])
+def test_a_hybrid_log_checkpoint_without_a_valid_mldsa_signature_is_refused(case: str) -> None:
+    # The writer checks what a reader would check, so it refuses to write it...
+    with pytest.raises(InputError, match=r"audit checkpoint is refused.*ML-DSA-65"):
+        _v2_bundle_with(_hybrid_slot(_HYBRID_CASES[case]))
+    # ...and a reader given such a manifest refuses it too.
+    manifest = bundle.Manifest(
+        bundle_id="0" * 32,
+        created=CREATED,
+        sender=V2_SENDER,
+        recipient_fingerprint=V2_RECIPIENT.fingerprint,
+        sequence=1,
+        previous_hash=bundle.ZERO_HASH,
+        members=(),
+        statements=(),
+        audit=_hybrid_slot(_HYBRID_CASES[case]),
+        encryption="hybrid",
+    )
+    data = bundle.canonical_json(bundle._manifest_object(manifest))
+    decoded = bundle.decode_manifest(data, version=2)
+    with pytest.raises(BadSignature, match="ML-DSA-65"):
+        bundle._verify_contents(decoded)
+
+
+def test_the_mldsa_verifier_key_lives_only_in_v2_manifests_and_is_never_null() -> None:
+    data = _v2_bundle_with(_hybrid_slot(_HYBRID_CASES["hybrid"]))
+    manifest = _read_v2(data).manifest
+    raw = json.loads(bundle.canonical_json(bundle._manifest_object(manifest)))
+    assert raw["audit"]["mldsa_verifier_key"] == HYBRID_CHECKPOINT["mldsa_verifier_key"]
+    raw["audit"]["mldsa_verifier_key"] = None
+    with pytest.raises(FormatError, match="null"):
+        bundle.decode_manifest(bundle.canonical_json(raw), version=2)
+    # A classical log's slot has no such field at all (the committed v2 vectors).
+    classical = replace(manifest, audit=replace(manifest.audit, mldsa_verifier_key=None))
+    raw = json.loads(bundle.canonical_json(bundle._manifest_object(classical)))
+    assert "mldsa_verifier_key" not in raw["audit"]
+    # Version 1 has no place for it: the writer refuses, and so does the reader.
+    v1 = replace(
+        classical, sender=SENDER, encryption=None, audit=_hybrid_slot(_HYBRID_CASES["hybrid"])
+    )
+    with pytest.raises(ValueError, match="version 2"):
+        bundle.encode_manifest(v1)
+    raw = json.loads(bundle.canonical_json(bundle._manifest_object(replace(v1, audit=None))))
+    raw["audit"] = {
+        "checkpoint": _HYBRID_CASES["hybrid"].decode(),
+        "consistency": None,
+        "verifier_key": HYBRID_CHECKPOINT["verifier_key"],
+        "mldsa_verifier_key": HYBRID_CHECKPOINT["mldsa_verifier_key"],
+    }
+    with pytest.raises(FormatError, match="unknown field 'mldsa_verifier_key'"):
+        bundle.decode_manifest(bundle.canonical_json(raw), version=1)
+
+
+def test_an_mldsa_verifier_key_for_another_log_or_of_the_wrong_kind_is_refused() -> None:
+    name = HYBRID_CHECKPOINT["key_name"]
+    mldsa_public = bytes.fromhex(HYBRID_CHECKPOINT["mldsa_public_key_hex"])
+    other = note.mldsa_verifier_key("securesubmit/vault/0000000000000000", mldsa_public)
+    checkpoint = _HYBRID_CASES["hybrid"]
+    for bad, fragment in (
+        (other, "different logs"),
+        (HYBRID_CHECKPOINT["verifier_key"], "ML-DSA-65 public key"),
+    ):
+        slot = AuditSlot(checkpoint, HYBRID_CHECKPOINT["verifier_key"], None, bad)
+        with pytest.raises(InputError, match=fragment):
+            _v2_bundle_with(slot)
+    assert name in HYBRID_CHECKPOINT["mldsa_verifier_key"]
+
+
+def test_stripping_the_mldsa_verifier_key_from_a_signed_manifest_breaks_its_signature() -> None:
+    data = _v2_bundle_with(_hybrid_slot(_HYBRID_CASES["hybrid"]))
+    plain = io.BytesIO()
+    agev1.decrypt_untrusted(io.BytesIO(data), plain, V2_IDENTITIES)
+    container = plain.getvalue()
+    key = b',"mldsa_verifier_key":"' + HYBRID_CHECKPOINT["mldsa_verifier_key"].encode() + b'"'
+    assert container.count(key) == 1
+    stripped = container.replace(key, b"")
+    # Keep the container's framing: fix the manifest's length field.
+    head = len(bundle.MAGIC_V2)
+    old_len = int.from_bytes(container[head + 1 : head + 5], "big")
+    stripped = (
+        stripped[: head + 1] + (old_len - len(key)).to_bytes(4, "big") + stripped[head + 5 :]
+    )
+    out = io.BytesIO()
+    agev1.encrypt_stream(
+        io.BytesIO(stripped), out, [agev1.HybridRecipient(cast(bytes, V2_RECIPIENT.pq_public))]
+    )
+    with pytest.raises(BadSignature):
+        _read_v2(out.getvalue())

@@ -448,3 +448,121 @@ def test_the_specs_worked_example_shows_the_vectors() -> None:
     for line in (VECTOR_DIR / "checkpoint.txt").read_text(encoding="utf-8").splitlines():
         assert f"    {line}\n" in text or not line
     assert _vector()["verifier_key"] in text
+
+
+# --- hybrid logs: a second, ML-DSA-65 signature line (spec §7.1) ---------------------------
+
+MLDSA_SEED = bytes([0x43]) * 32  # TEST ONLY, as in tests/vectors/audit/checkpoint-hybrid.json
+
+
+def _hybrid_vector() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        (VECTOR_DIR / "checkpoint-hybrid.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def _independent_mldsa_verify(public: bytes, text: bytes, signature: bytes) -> None:
+    """The spec's ML-DSA-65 note signature, checked with cryptography directly."""
+    from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PublicKey
+
+    label = b"securesubmit/v1/checkpoint-note"
+    MLDSA65PublicKey.from_public_bytes(public).verify(signature, label + b"\x00" + text, label)
+
+
+def test_hybrid_checkpoint_vector_verifies_independently() -> None:
+    vector = _hybrid_vector()
+    signed = (VECTOR_DIR / vector["note_file"]).read_bytes()
+    assert len(signed) == vector["note_bytes"] == vector["cases"][0]["note"].encode().__len__()
+    name = vector["key_name"]
+    public = bytes.fromhex(vector["public_key_hex"])
+    mldsa_public = bytes.fromhex(vector["mldsa_public_key_hex"])
+    assert public == crypto.signing_public_key(bytes.fromhex(vector["test_only_seed_hex"]))
+    mldsa_seed = bytes.fromhex(vector["test_only_mldsa_seed_hex"])
+    assert mldsa_public == crypto.mldsa_public_key(mldsa_seed)
+    mldsa_type = b"\xff" + b"securesubmit/ml-dsa-65"
+    assert vector["mldsa_type_hex"] == mldsa_type.hex()
+    expected_id = hashlib.sha256(name.encode() + b"\n" + mldsa_type + mldsa_public).digest()[:4]
+    assert vector["mldsa_key_id_hex"] == expected_id.hex()
+    assert vector["mldsa_verifier_key"] == "+".join(
+        [name, expected_id.hex(), base64.b64encode(mldsa_type + mldsa_public).decode()]
+    )
+    # The note: the classical checkpoint of checkpoint.txt, plus one line.
+    classical = (VECTOR_DIR / "checkpoint.txt").read_bytes()
+    assert signed.startswith(classical)
+    pq_line = signed[len(classical) :].decode()
+    assert pq_line.startswith(f"— {name} ") and pq_line.endswith("\n")
+    raw = base64.b64decode(pq_line[len(f"— {name} ") : -1], validate=True)
+    assert raw[:4] == expected_id and len(raw) == 4 + 3309
+    _independent_mldsa_verify(mldsa_public, vector["body"].encode(), raw[4:])
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_hybrid_checkpoint_vector_cases(case: int) -> None:
+    vector = _hybrid_vector()
+    item = vector["cases"][case]
+    signed = item["note"].encode("utf-8")
+    name = vector["key_name"]
+    public = bytes.fromhex(vector["public_key_hex"])
+    mldsa_public = bytes.fromhex(vector["mldsa_public_key_hex"])
+    assert item["classical"] == "accept"
+    assert note.parse_and_verify_checkpoint(signed, name, public).size == 8
+    if item["hybrid"] == "accept":
+        checkpoint = note.parse_and_verify_checkpoint(
+            signed, name, public, mldsa_public=mldsa_public
+        )
+        assert checkpoint.size == 8
+    else:
+        assert item["hybrid"] == "NoMLDSASignature"
+        with pytest.raises(note.NoMLDSASignature, match="ML-DSA-65"):
+            note.parse_and_verify_checkpoint(signed, name, public, mldsa_public=mldsa_public)
+
+
+def test_hybrid_signing_round_trips_and_names_the_missing_signature() -> None:
+    mldsa_public = crypto.mldsa_public_key(MLDSA_SEED)
+    body = note.format_checkpoint_body(Checkpoint(origin=NAME, size=5, root_hash=ROOT))
+    signed = note.sign_checkpoint(body, NAME, SEED, mldsa_seed=MLDSA_SEED)
+    assert signed.count("\n— ".encode()) == 2
+    read = note.parse_and_verify_checkpoint(signed, NAME, PUBLIC, mldsa_public=mldsa_public)
+    assert read.size == 5
+    # An Ed25519-only checkpoint of the same log fails the hybrid check, by name.
+    with pytest.raises(note.NoMLDSASignature):
+        note.parse_and_verify_checkpoint(_signed(5), NAME, PUBLIC, mldsa_public=mldsa_public)
+    # Another ML-DSA-65 key's signature is ignored, so it is missing too.
+    other = note.sign_checkpoint(body, NAME, SEED, mldsa_seed=bytes([0x44]) * 32)
+    with pytest.raises(note.NoMLDSASignature):
+        note.parse_and_verify_checkpoint(other, NAME, PUBLIC, mldsa_public=mldsa_public)
+    # The Ed25519 check stays first: a bad Ed25519 signature is a plain BadSignature.
+    tampered = signed.replace(b"\n5\n", b"\n6\n")
+    with pytest.raises(BadSignature) as caught:
+        note.parse_and_verify_checkpoint(tampered, NAME, PUBLIC, mldsa_public=mldsa_public)
+    assert not isinstance(caught.value, note.NoMLDSASignature)
+    # Two ML-DSA-65 lines by the same key are refused like any repeated signature.
+    lines = signed.decode().split("\n")
+    doubled = ("\n".join(lines[:-1]) + "\n" + lines[-2] + "\n").encode()
+    with pytest.raises(FormatError, match="two signatures"):
+        note.parse_and_verify_checkpoint(doubled, NAME, PUBLIC, mldsa_public=mldsa_public)
+
+
+def test_mldsa_verifier_keys_parse_strictly() -> None:
+    vector = _hybrid_vector()
+    text = vector["mldsa_verifier_key"]
+    name, public = note.parse_mldsa_verifier_key(text)
+    assert (name, public.hex()) == (vector["key_name"], vector["mldsa_public_key_hex"])
+    name_part, id_part, key_part = text.split("+", 2)
+    wrong_id = f"{name_part}+{'0' * 8 if id_part != '0' * 8 else '1' * 8}+{key_part}"
+    raw = base64.b64decode(key_part)
+    ed_type_key = base64.b64encode(bytes([1]) + raw[23:]).decode()
+    wrong_type = f"{name_part}+{id_part}+{ed_type_key}"
+    for bad in (
+        vector["verifier_key"],  # an Ed25519 verifier key
+        wrong_id,
+        wrong_type,
+        f"{name_part}+{id_part}+{key_part[:-4]}",
+        f"{name_part} x+{id_part}+{key_part}",
+        text + "A" * 4096,
+    ):
+        with pytest.raises(FormatError):
+            note.parse_mldsa_verifier_key(bad)
+    with pytest.raises(FormatError):
+        note.parse_verifier_key(text)  # and the Ed25519 reader refuses this one
