@@ -232,6 +232,8 @@ def vault_with_events(path: Path, events: int, dump: Path) -> None:
     log_seed = vault._log_seed
     if log_seed is None:
         raise RuntimeError("vault did not unlock")
+    # A new vault's log is hybrid: its checkpoints carry an ML-DSA-65 line too.
+    mldsa_seed, mldsa_public = vault._log_mldsa_seed, vault._log_mldsa_public
     session.close()
     conn = sqlite3.connect(path)
     state = bytes(conn.execute("SELECT value FROM meta WHERE name = 'tree_state'").fetchone()[0])
@@ -251,12 +253,17 @@ def vault_with_events(path: Path, events: int, dump: Path) -> None:
                 conn.executemany("INSERT INTO events (seq, leaf, data) VALUES (?, ?, ?)", rows)
                 rows.clear()
     conn.executemany("INSERT INTO events (seq, leaf, data) VALUES (?, ?, ?)", rows)
-    name = audit.log_name(crypto.signing_public_key(log_seed))
+    name = audit.log_name(crypto.signing_public_key(log_seed), mldsa_public)
     body = note.format_checkpoint_body(note.Checkpoint(name, tree.size, tree.root()))
     conn.execute("DELETE FROM checkpoints")
     conn.execute(
         "INSERT INTO checkpoints (size, note) VALUES (?, ?)",
-        (tree.size, note.sign_checkpoint(body, name, log_seed)),
+        (
+            tree.size,
+            note.sign_checkpoint(
+                body, name, log_seed, mldsa_seed=mldsa_seed, mldsa_public=mldsa_public
+            ),
+        ),
     )
     conn.execute("UPDATE meta SET value = ? WHERE name = 'tree_state'", (tree.to_bytes(),))
     conn.commit()
