@@ -44,7 +44,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    big=1 << 30, many=10_000, events=1_000_000, inbox=100_000, drafts=500, hybrid=1_000
+    big=1 << 30, many=10_000, events=1_000_000, inbox=100_000, drafts=500, hybrid=10_000
 )
 QUICK = Sizes(big=8 << 20, many=200, events=20_000, inbox=2_000, drafts=100, hybrid=20)
 
