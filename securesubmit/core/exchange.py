@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from securesubmit.core import agev1, audit, bundle, fs, identity, merkle, note, seal
+from securesubmit.core import agev1, bundle, fs, identity, merkle, note, seal
 from securesubmit.core.models import Receipt, now_iso
 from securesubmit.core.partners import Partner
 from securesubmit.core.streams import ByteTally, IterReader, Progress
@@ -269,12 +269,9 @@ def _audit_slot(
     in when the manifest is version 2 (``hybrid_manifest``; by default, when the log is
     hybrid, as a hybrid log's owner always has a hybrid identity)."""
     checkpoint_note = vault.latest_checkpoint()
-    public = vault.log_public_key()
-    mldsa_public = vault.log_mldsa_public_key()
-    name = audit.log_name(public, mldsa_public)
-    checkpoint = note.parse_and_verify_checkpoint(
-        checkpoint_note, name, public, mldsa_public=mldsa_public
-    )
+    public, mldsa_public = vault.log_public_key(), vault.log_mldsa_public_key()
+    name = vault.log_name()
+    checkpoint = vault.verify_own_checkpoint(checkpoint_note)
     proof = None
     if 0 < seen_size < checkpoint.size:
         leaves = vault.leaf_hashes()

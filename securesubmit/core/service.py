@@ -48,12 +48,6 @@ ML-DSA-65. ``create_vault(post_quantum=False)`` still makes a classical vault.""
 MIN_PASSPHRASE = 8
 
 
-def audit_log_name(log_key: bytes, mldsa_public: bytes | None = None) -> str:
-    from securesubmit.core.audit import log_name
-
-    return log_name(log_key, mldsa_public)
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -723,15 +717,7 @@ class Session:
         """Write the latest signed checkpoint to ``out`` and keep it in the vault too."""
         checkpoint = self.vault.latest_checkpoint()
         fs.write_file_atomic(Path(out), checkpoint)
-        from securesubmit.core import note
-
-        public, mldsa_public = self.vault.log_public_key(), self.vault.log_mldsa_public_key()
-        size = note.parse_and_verify_checkpoint(
-            checkpoint,
-            audit_log_name(public, mldsa_public),
-            public,
-            mldsa_public=mldsa_public,
-        ).size
+        size = self.vault.verify_own_checkpoint(checkpoint).size
         self.vault.keep_checkpoint(size)
         return checkpoint
 

@@ -620,6 +620,20 @@ class Vault:
             raise VaultCorrupt("the vault's ML-DSA-65 log key is damaged")
         return key
 
+    def log_name(self) -> str:
+        """The log's key name and origin (covering the ML-DSA-65 key of a hybrid log)."""
+        return audit.log_name(self.log_public_key(), self.log_mldsa_public_key())
+
+    def verify_own_checkpoint(self, checkpoint: bytes) -> note.Checkpoint:
+        """A checkpoint this vault signed, checked under its log key(s) and name: both
+        signatures for a hybrid log. Raises as note.parse_and_verify_checkpoint does."""
+        return note.parse_and_verify_checkpoint(
+            checkpoint,
+            self.log_name(),
+            self.log_public_key(),
+            mldsa_public=self.log_mldsa_public_key(),
+        )
+
     def _append_event(self, event: str, details: dict[str, Any], writes: list[Write]) -> None:
         if self._records is None or self._log_seed is None:
             raise RuntimeError("vault is locked")
