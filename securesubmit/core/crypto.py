@@ -464,31 +464,32 @@ class ChunkAead:
             raise DecryptionFailed() from None
 
 
-def _hybrid_private_key(seed: bytes) -> Any:
-    """The MLKEM768-X25519 (X-Wing) private key of a 32-byte seed: SHAKE256(seed, 96)
-    gives the ML-KEM-768 seed d || z (64 bytes) and then the X25519 secret (32 bytes),
-    as draft-ietf-hpke-pq / draft-connolly-cfrg-xwing-kem specify."""
+def _hybrid_parts(seed: bytes) -> tuple[Any, bytes]:
+    """The ML-KEM-768 private key and the X25519 secret of an MLKEM768-X25519 (X-Wing)
+    seed: SHAKE256(seed, 96) gives the ML-KEM-768 seed d || z (64 bytes) and then the
+    X25519 secret (32 bytes), as draft-ietf-hpke-pq / draft-connolly-cfrg-xwing-kem
+    specify."""
     from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
-    from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey
 
     if len(seed) != _HYBRID_SEED_SIZE:
         raise ValueError("an MLKEM768-X25519 seed is 32 bytes")
     expanded = hashlib.shake_256(seed).digest(96)
-    return MLKEM768X25519PrivateKey(
-        MLKEM768PrivateKey.from_seed_bytes(expanded[:64]),
-        X25519PrivateKey.from_private_bytes(expanded[64:]),
-    )
+    return MLKEM768PrivateKey.from_seed_bytes(expanded[:64]), expanded[64:]
+
+
+def _hybrid_private_key(seed: bytes) -> Any:
+    """The MLKEM768-X25519 private key of a 32-byte seed (:func:`_hybrid_parts`)."""
+    from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey
+
+    mlkem, x25519_secret = _hybrid_parts(seed)
+    return MLKEM768X25519PrivateKey(mlkem, X25519PrivateKey.from_private_bytes(x25519_secret))
 
 
 def hybrid_public_key(seed: bytes) -> bytes:
     """The 1,216-byte MLKEM768-X25519 public key of a 32-byte seed (an age1pq recipient)."""
-    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
-
-    if len(seed) != _HYBRID_SEED_SIZE:
-        raise ValueError("an MLKEM768-X25519 seed is 32 bytes")
-    expanded = hashlib.shake_256(seed).digest(96)
-    mlkem_public = MLKEM768PrivateKey.from_seed_bytes(expanded[:64]).public_key()
-    return mlkem_public.public_bytes_raw() + encryption_public_key(expanded[64:])
+    mlkem, x25519_secret = _hybrid_parts(seed)
+    mlkem_public: bytes = mlkem.public_key().public_bytes_raw()
+    return mlkem_public + encryption_public_key(x25519_secret)
 
 
 def _hybrid_public_key_object(public: bytes) -> Any:
